@@ -1,0 +1,382 @@
+//! [`DynTensor`]: a burn float tensor whose rank is known at run time.
+//!
+//! Keras losses change rank (a loss over `axis` removes that axis) and their weights come in any
+//! rank that broadcasts. burn's `Tensor<D>` fixes the rank at compile time, so losses work on a
+//! `DynTensor`: a `Tensor<MAX_RANK>` whose logical shape is right-aligned and padded on the left
+//! with size-1 axes. Padding on the left is exactly NumPy's broadcasting rule, so element-wise ops
+//! between two `DynTensor`s broadcast the way Keras does. Autodiff flows through every operation.
+
+use burn::tensor::{DType, Device, FloatDType, Tensor, TensorData};
+
+use crate::error::{LossError, Result};
+
+/// The highest tensor rank a loss accepts.
+pub const MAX_RANK: usize = 8;
+
+/// A float tensor of run-time rank (0 to [`MAX_RANK`]) on any burn device.
+///
+/// Convert from and to burn tensors with [`From`] and [`DynTensor::into_tensor`]:
+/// ```
+/// # use objectives::DynTensor;
+/// # use burn::tensor::{Device, Tensor};
+/// let d = Device::flex();
+/// let x: DynTensor = Tensor::<3>::zeros([2, 7, 4], &d).into();
+/// assert_eq!(x.shape(), &[2, 7, 4]);
+/// let back: Tensor<3> = x.into_tensor()?;
+/// # Ok::<(), objectives::LossError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct DynTensor {
+    inner: Tensor<MAX_RANK>,
+    shape: Vec<usize>,
+}
+
+pub(crate) fn padded(shape: &[usize]) -> [usize; MAX_RANK] {
+    let mut out = [1usize; MAX_RANK];
+    let off = MAX_RANK - shape.len();
+    out[off..].copy_from_slice(shape);
+    out
+}
+
+/// NumPy broadcasting of two shapes (right-aligned); `None` when they are incompatible.
+pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
+    let rank = a.len().max(b.len());
+    let mut out = vec![0; rank];
+    for i in 0..rank {
+        let da = if i < rank - a.len() { 1 } else { a[i - (rank - a.len())] };
+        let db = if i < rank - b.len() { 1 } else { b[i - (rank - b.len())] };
+        out[i] = match (da, db) {
+            (x, y) if x == y => x,
+            (1, y) => y,
+            (x, 1) => x,
+            _ => return None,
+        };
+    }
+    Some(out)
+}
+
+impl<const D: usize> From<Tensor<D>> for DynTensor {
+    fn from(t: Tensor<D>) -> Self {
+        const { assert!(D <= MAX_RANK, "objectives handles tensors up to rank 8") };
+        let shape = t.dims().to_vec();
+        Self { inner: t.reshape(padded(&shape)), shape }
+    }
+}
+
+impl<const D: usize> From<&Tensor<D>> for DynTensor {
+    fn from(t: &Tensor<D>) -> Self {
+        t.clone().into()
+    }
+}
+
+impl From<&DynTensor> for DynTensor {
+    fn from(t: &DynTensor) -> Self {
+        t.clone()
+    }
+}
+
+impl DynTensor {
+    /// Wraps a padded tensor with its logical shape (crate-internal: callers keep them in sync).
+    pub(crate) fn from_padded(inner: Tensor<MAX_RANK>, shape: Vec<usize>) -> Self {
+        debug_assert_eq!(inner.dims(), padded(&shape));
+        Self { inner, shape }
+    }
+
+    /// Wraps a padded `Tensor<MAX_RANK>` (logical `shape` right-aligned, size-1 axes on the left),
+    /// as produced by element-wise ops on [`DynTensor::padded`] tensors.
+    ///
+    /// # Errors
+    /// [`LossError::RankTooHigh`] or [`LossError::Data`] if `inner`'s dims are not `shape` padded.
+    pub fn from_padded_checked(inner: Tensor<MAX_RANK>, shape: Vec<usize>) -> Result<Self> {
+        if shape.len() > MAX_RANK {
+            return Err(LossError::RankTooHigh { rank: shape.len(), shape, max: MAX_RANK });
+        }
+        if inner.dims() != padded(&shape) {
+            return Err(LossError::Data(format!(
+                "padded tensor of dims {:?} does not hold logical shape {shape:?}",
+                inner.dims()
+            )));
+        }
+        Ok(Self { inner, shape })
+    }
+
+    /// Builds a tensor from data of any rank and element type on `device`.
+    ///
+    /// Floating data keeps its precision (f16/bf16 become f32); integer and boolean data become
+    /// f32, as Keras converts labels and masks to the loss dtype (integers are exact up to 2²⁴).
+    ///
+    /// # Errors
+    /// [`LossError::RankTooHigh`] above rank [`MAX_RANK`].
+    pub fn from_data(data: TensorData, device: &Device) -> Result<Self> {
+        let shape = data.shape().to_vec();
+        if shape.len() > MAX_RANK {
+            return Err(LossError::RankTooHigh { rank: shape.len(), shape, max: MAX_RANK });
+        }
+        let target = match data.dtype() {
+            DType::F64 => DType::F64,
+            _ => DType::F32,
+        };
+        let (bytes, _, dtype) = data.convert_dtype(target).into_parts();
+        let data = TensorData::try_from_bytes(bytes, padded(&shape), dtype)
+            .map_err(|e| LossError::Data(format!("{e:?}")))?;
+        let inner = Tensor::<MAX_RANK>::from_data(data, (device, target));
+        Ok(Self { inner, shape })
+    }
+
+    /// A tensor of the given shape filled with `value`, in `dtype`, on `device`.
+    ///
+    /// # Errors
+    /// [`LossError::RankTooHigh`] above rank [`MAX_RANK`].
+    pub fn full(shape: &[usize], value: f64, dtype: FloatDType, device: &Device) -> Result<Self> {
+        if shape.len() > MAX_RANK {
+            return Err(LossError::RankTooHigh { rank: shape.len(), shape: shape.to_vec(), max: MAX_RANK });
+        }
+        let inner = Tensor::<MAX_RANK>::full(padded(shape), value, (device, DType::from(dtype)));
+        Ok(Self { inner, shape: shape.to_vec() })
+    }
+
+    /// The logical shape.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// The logical rank (0 for a scalar).
+    pub fn rank(&self) -> usize {
+        self.shape.len()
+    }
+
+    /// Number of elements.
+    pub fn numel(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// The device the data lives on.
+    pub fn device(&self) -> Device {
+        self.inner.device()
+    }
+
+    /// The element type.
+    pub fn dtype(&self) -> DType {
+        self.inner.dtype()
+    }
+
+    /// The padded `Tensor<MAX_RANK>` (logical shape right-aligned).
+    pub fn padded(&self) -> &Tensor<MAX_RANK> {
+        &self.inner
+    }
+
+    /// Consumes `self`, giving the padded `Tensor<MAX_RANK>`.
+    pub fn into_padded(self) -> Tensor<MAX_RANK> {
+        self.inner
+    }
+
+    /// Views the tensor as a `Tensor<D>`.
+    ///
+    /// # Errors
+    /// [`LossError::RankMismatch`] if the rank is not `D`.
+    pub fn into_tensor<const D: usize>(self) -> Result<Tensor<D>> {
+        if self.shape.len() != D {
+            return Err(LossError::RankMismatch { rank: self.shape.len(), shape: self.shape, requested: D });
+        }
+        let mut dims = [0usize; D];
+        dims.copy_from_slice(&self.shape);
+        Ok(self.inner.reshape(dims))
+    }
+
+    /// Reads the single value of a one-element tensor.
+    ///
+    /// # Errors
+    /// [`LossError::Data`] if the tensor does not hold exactly one element or cannot be read.
+    pub fn into_scalar<E: burn::tensor::Element>(self) -> Result<E> {
+        if self.numel() != 1 {
+            return Err(LossError::Data(format!(
+                "into_scalar needs exactly one element, the tensor has shape {:?}; reduce it first \
+                 (use a reduction other than \"none\")",
+                self.shape
+            )));
+        }
+        self.inner.try_into_scalar::<E>().map_err(|e| LossError::Data(format!("{e:?}")))
+    }
+
+    /// Reads the data back, with the logical shape.
+    ///
+    /// # Errors
+    /// [`LossError::Data`] if the backend cannot read it.
+    pub fn into_data(self) -> Result<TensorData> {
+        let shape = self.shape.clone();
+        let data = self.inner.try_into_data().map_err(|e| LossError::Data(format!("{e:?}")))?;
+        let dtype = data.dtype();
+        let bytes = data.into_bytes();
+        TensorData::try_from_bytes(bytes, shape, dtype).map_err(|e| LossError::Data(format!("{e:?}")))
+    }
+
+    /// Reads all values as `f32`, in row-major order.
+    ///
+    /// # Errors
+    /// [`LossError::Data`] if the backend cannot read them.
+    pub fn to_vec_f32(&self) -> Result<Vec<f32>> {
+        let data = self.inner.clone().try_into_data().map_err(|e| LossError::Data(format!("{e:?}")))?;
+        data.convert::<f32>().try_into_vec::<f32>().map_err(|e| LossError::Data(format!("{e:?}")))
+    }
+
+    /// Reads all values as `f64`, in row-major order.
+    ///
+    /// # Errors
+    /// [`LossError::Data`] if the backend cannot read them.
+    pub fn to_vec_f64(&self) -> Result<Vec<f64>> {
+        let data = self.inner.clone().try_into_data().map_err(|e| LossError::Data(format!("{e:?}")))?;
+        data.convert::<f64>().try_into_vec::<f64>().map_err(|e| LossError::Data(format!("{e:?}")))
+    }
+
+    /// Applies an element-wise (shape-preserving) function to the padded tensor.
+    pub fn map(self, f: impl FnOnce(Tensor<MAX_RANK>) -> Tensor<MAX_RANK>) -> Self {
+        let shape = self.shape;
+        let inner = f(self.inner);
+        Self::from_padded(inner, shape)
+    }
+
+    /// Combines two tensors of the same shape element-wise.
+    pub(crate) fn zip(
+        self,
+        other: Self,
+        f: impl FnOnce(Tensor<MAX_RANK>, Tensor<MAX_RANK>) -> Tensor<MAX_RANK>,
+    ) -> Self {
+        debug_assert_eq!(self.shape, other.shape);
+        let shape = self.shape;
+        Self::from_padded(f(self.inner, other.inner), shape)
+    }
+
+    /// Element-wise product with NumPy broadcasting; `None` if the shapes do not broadcast.
+    pub fn broadcast_mul(self, other: Self) -> Option<Self> {
+        let shape = broadcast_shapes(&self.shape, &other.shape)?;
+        let inner = self.inner.mul(other.inner);
+        Some(Self::from_padded(inner, shape))
+    }
+
+    /// Casts the elements to `dtype` (differentiable).
+    pub fn cast(self, dtype: FloatDType) -> Self {
+        if self.inner.dtype() == DType::from(dtype) {
+            return self;
+        }
+        self.map(|t| t.cast(dtype))
+    }
+
+    fn pad_offset(&self) -> usize {
+        MAX_RANK - self.shape.len()
+    }
+
+    /// The dimension of the padded tensor that holds logical `axis` (already normalized).
+    pub fn padded_axis(&self, axis: usize) -> usize {
+        axis + self.pad_offset()
+    }
+
+    /// Checks `axis` against the rank and turns a negative axis into a positive one.
+    ///
+    /// # Errors
+    /// [`LossError::ScalarInput`] for a scalar, [`LossError::AxisOutOfRange`] outside `[-rank, rank)`.
+    pub fn normalize_axis(&self, loss: &str, axis: i64) -> Result<usize> {
+        let rank = self.shape.len();
+        if rank == 0 {
+            return Err(LossError::ScalarInput { loss: loss.to_string() });
+        }
+        let r = rank as i64;
+        if axis < -r || axis >= r {
+            return Err(LossError::AxisOutOfRange { loss: loss.to_string(), axis, rank, shape: self.shape.clone() });
+        }
+        Ok(if axis < 0 { (axis + r) as usize } else { axis as usize })
+    }
+
+    fn drop_axis(self, axis: usize, reduced: Tensor<MAX_RANK>) -> Self {
+        let mut shape = self.shape;
+        shape.remove(axis);
+        let inner = reduced.reshape(padded(&shape));
+        Self { inner, shape }
+    }
+
+    /// Sum over `axis` (already normalized), removing it.
+    pub fn sum_axis(self, axis: usize) -> Self {
+        let d = axis + self.pad_offset();
+        let r = self.inner.clone().sum_dim(d);
+        self.drop_axis(axis, r)
+    }
+
+    /// Mean over `axis` (already normalized), removing it.
+    pub fn mean_axis(self, axis: usize) -> Self {
+        let d = axis + self.pad_offset();
+        let r = self.inner.clone().mean_dim(d);
+        self.drop_axis(axis, r)
+    }
+
+    /// Maximum over `axis` (already normalized), removing it.
+    pub fn max_axis(self, axis: usize) -> Self {
+        let d = axis + self.pad_offset();
+        let r = self.inner.clone().max_dim(d);
+        self.drop_axis(axis, r)
+    }
+
+    /// Removes the last axis, which must have size 1.
+    pub(crate) fn squeeze_last(self) -> Self {
+        debug_assert_eq!(self.shape.last(), Some(&1));
+        let mut shape = self.shape;
+        shape.pop();
+        let inner = self.inner.reshape(padded(&shape));
+        Self { inner, shape }
+    }
+
+    /// Adds a trailing axis of size 1 (the caller checks the rank stays within [`MAX_RANK`]).
+    pub(crate) fn expand_last(self) -> Self {
+        let mut shape = self.shape;
+        shape.push(1);
+        let inner = self.inner.reshape(padded(&shape));
+        Self { inner, shape }
+    }
+
+    /// Reshapes to `shape` (same number of elements; the caller checks).
+    pub(crate) fn reshape(self, shape: Vec<usize>) -> Self {
+        debug_assert_eq!(shape.iter().product::<usize>(), self.numel());
+        let inner = self.inner.reshape(padded(&shape));
+        Self { inner, shape }
+    }
+
+    /// Sum of all elements as a rank-0 tensor, accumulated in f64 whatever the element type, so
+    /// that large reductions do not drift (a naive f32 running sum over 2²⁴ values loses
+    /// several percent). The result has the element type of `self`; gradients flow through.
+    pub fn sum_all(self) -> Self {
+        let dtype = self.inner.dtype();
+        let wide = if dtype == DType::F64 { self.inner } else { self.inner.cast(FloatDType::F64) };
+        let s = wide.sum();
+        let s = match dtype {
+            DType::F64 => s,
+            DType::F32 | DType::Flex32 => s.cast(FloatDType::F32),
+            DType::F16 => s.cast(FloatDType::F16),
+            DType::BF16 => s.cast(FloatDType::BF16),
+            _ => s.cast(FloatDType::F32),
+        };
+        Self { inner: s.reshape([1usize; MAX_RANK]), shape: vec![] }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broadcast_rules_are_numpy() {
+        assert_eq!(broadcast_shapes(&[2, 3], &[3]), Some(vec![2, 3]));
+        assert_eq!(broadcast_shapes(&[2, 1], &[2, 3]), Some(vec![2, 3]));
+        assert_eq!(broadcast_shapes(&[], &[4]), Some(vec![4]));
+        assert_eq!(broadcast_shapes(&[2], &[2, 3]), None);
+    }
+
+    #[test]
+    fn axis_reductions_drop_the_axis() -> Result<()> {
+        let d = Device::flex();
+        let x: DynTensor = Tensor::<3>::ones([2, 7, 4], &d).into();
+        let s = x.clone().sum_axis(1);
+        assert_eq!(s.shape(), &[2, 4]);
+        assert_eq!(s.to_vec_f32()?, vec![7.0; 8]);
+        assert_eq!(x.clone().sum_all().into_scalar::<f32>()?, 56.0);
+        assert!(x.normalize_axis("t", 3).is_err());
+        Ok(())
+    }
+}

@@ -1,0 +1,122 @@
+//! The one error type of the library: every variant says what happened, what was expected and
+//! how to fix it.
+
+/// Everything that can go wrong when building or calling a loss.
+///
+/// Each message names the shapes or values involved and says how to fix the input. The library
+/// validates at its boundary and never panics on a caller's input.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LossError {
+    /// `y_true` and `y_pred` have shapes the loss cannot pair.
+    #[error(
+        "{loss}: y_true has shape {y_true:?} but y_pred has shape {y_pred:?}; the shapes must match \
+         (a trailing axis of size 1 on either side is squeezed first, as Keras does)"
+    )]
+    ShapeMismatch {
+        /// Loss name.
+        loss: String,
+        /// Shape of `y_true`.
+        y_true: Vec<usize>,
+        /// Shape of `y_pred`.
+        y_pred: Vec<usize>,
+    },
+
+    /// A `sample_weight` or mask does not broadcast to the per-sample losses.
+    #[error(
+        "{what} of shape {weight:?} does not broadcast to the per-sample losses of shape {losses:?}; \
+         pass a scalar, a per-sample weight of shape [{batch}] or [{batch}, 1], or the full shape {losses:?}"
+    )]
+    WeightShape {
+        /// `"sample_weight"` or `"mask"`.
+        what: &'static str,
+        /// Shape of the weight or mask as given.
+        weight: Vec<usize>,
+        /// Shape of the per-sample losses.
+        losses: Vec<usize>,
+        /// First dimension of the losses (the batch size), for the hint.
+        batch: usize,
+    },
+
+    /// An `axis` outside `[-rank, rank)`.
+    #[error(
+        "{loss}: axis {axis} is out of range for y_pred of rank {rank} (shape {shape:?}); \
+         use an axis in [-{rank}, {rank})"
+    )]
+    AxisOutOfRange {
+        /// Loss name.
+        loss: String,
+        /// The axis as given.
+        axis: i64,
+        /// Rank of the tensor.
+        rank: usize,
+        /// Shape of the tensor.
+        shape: Vec<usize>,
+    },
+
+    /// The loss needs at least one axis to reduce but got a scalar.
+    #[error("{loss}: y_pred is a scalar (shape []); pass at least a 1-D tensor")]
+    ScalarInput {
+        /// Loss name.
+        loss: String,
+    },
+
+    /// A tensor of a rank this library does not handle.
+    #[error(
+        "tensor of shape {shape:?} has rank {rank}; objectives handles ranks up to {max}: \
+         reshape (merge axes) before calling the loss"
+    )]
+    RankTooHigh {
+        /// Shape of the tensor.
+        shape: Vec<usize>,
+        /// Its rank.
+        rank: usize,
+        /// The highest rank supported.
+        max: usize,
+    },
+
+    /// A result was asked for as a `Tensor<D>` of the wrong rank.
+    #[error(
+        "cannot view a tensor of shape {shape:?} (rank {rank}) as a Tensor<{requested}>; \
+         ask for Tensor<{rank}> or reshape it"
+    )]
+    RankMismatch {
+        /// Shape of the tensor.
+        shape: Vec<usize>,
+        /// Its rank.
+        rank: usize,
+        /// The rank asked for.
+        requested: usize,
+    },
+
+    /// A name that the registry does not know.
+    #[error("unknown loss `{0}`; try `mse`, `MeanSquaredError` or `huber` (`objectives list` prints all names)")]
+    UnknownLoss(String),
+
+    /// A reduction name that Keras 3 does not accept.
+    #[error(
+        "invalid reduction `{0}`; expected one of: \"sum_over_batch_size\" (default), \"mean\", \"sum\", \
+         \"mean_with_sample_weight\", \"none\" or null"
+    )]
+    InvalidReduction(String),
+
+    /// A constructor argument or config entry with a bad value, or an unknown key.
+    #[error("{loss}: {message}")]
+    InvalidConfig {
+        /// Loss class name.
+        loss: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+
+    /// A dtype this library does not compute in.
+    #[error("unsupported dtype `{0}`; losses compute in \"float32\" (default) or \"float64\"")]
+    UnsupportedDtype(String),
+
+    /// Reading or converting tensor data failed.
+    #[error("tensor data: {0}")]
+    Data(String),
+}
+
+/// Shorthand for `Result<T, LossError>`.
+pub type Result<T, E = LossError> = std::result::Result<T, E>;

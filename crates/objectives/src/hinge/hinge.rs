@@ -1,0 +1,83 @@
+//! Hinge loss.
+
+use serde::{Deserialize, Serialize};
+
+use crate::DynTensor;
+use crate::error::Result;
+use crate::loss::{LossFunctionWrapper, is_last_axis, keras_loss_fn, last_axis};
+use crate::shape::align_with_axis;
+
+/// Arguments of [`hinge`] (`axis` is objectives' extension).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HingeConfig {
+    /// The axis averaged over (default -1).
+    #[serde(skip_serializing_if = "is_last_axis")]
+    pub axis: i64,
+}
+
+impl Default for HingeConfig {
+    fn default() -> Self {
+        Self { axis: last_axis() }
+    }
+}
+
+/// Keras's `convert_binary_labels_to_hinge`: if **every** element of `y_true` is 0 or 1, map
+/// the labels to −1/1 (`2·y − 1`); otherwise leave them. The decision is over the whole tensor.
+pub(crate) fn convert_binary_labels_to_hinge(y_true: DynTensor) -> DynTensor {
+    y_true.map(|t| {
+        let is01 = t.clone().equal_elem(0.0).float().add(t.clone().equal_elem(1.0).float());
+        let all01 = is01.equal_elem(1.0).all();
+        let dims = t.dims();
+        let all01 = all01.reshape([1usize; crate::dyn_tensor::MAX_RANK]).expand(dims);
+        let converted = t.clone().mul_scalar(2.0).sub_scalar(1.0);
+        t.mask_where(all01, converted)
+    })
+}
+
+/// Hinge loss, unreduced. Labels are −1/1, or 0/1 (converted as described in
+/// [`convert_binary_labels_to_hinge`]'s rule: only when *all* labels are 0 or 1).
+///
+/// ```text
+/// loss = mean(max(1 − y_true · y_pred, 0), axis)
+/// ```
+/// # Shapes
+/// `[batch, d0, …, dn]` → the same without `axis`.
+/// # Errors
+/// [`crate::LossError::ShapeMismatch`], [`crate::LossError::AxisOutOfRange`].
+/// # Example
+/// ```
+/// use objectives::prelude::*;
+/// let d = Device::flex();
+/// let t: DynTensor = Tensor::<2>::from_floats([[0., 1.]], &d).into(); // → [-1, 1]
+/// let p: DynTensor = Tensor::<2>::from_floats([[0.5, 2.]], &d).into();
+/// let l = hinge(&t, &p, &Default::default())?;
+/// assert_eq!(l.to_vec_f32()?, vec![0.75]);
+/// # Ok::<(), objectives::LossError>(())
+/// ```
+/// Matches `keras.losses.hinge` (3.x).
+pub fn hinge(y_true: &DynTensor, y_pred: &DynTensor, config: &HingeConfig) -> Result<DynTensor> {
+    let (t, p, axis) = align_with_axis("hinge", y_true, y_pred, config.axis)?;
+    let t = convert_binary_labels_to_hinge(t);
+    let l = t.zip(p, |t, p| t.mul(p).neg().add_scalar(1.0).clamp_min(0.0));
+    Ok(l.mean_axis(axis))
+}
+
+keras_loss_fn!(HingeConfig, "Hinge", "hinge", hinge);
+
+/// `keras.losses.Hinge`: [`hinge`] plus a [`crate::Reduction`].
+pub type Hinge = LossFunctionWrapper<HingeConfig>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{d2, vals};
+
+    #[test]
+    fn label_conversion_is_global() -> Result<()> {
+        // Not all labels are 0/1 (there is a -1): nothing is converted.
+        let l = hinge(&d2(&[[0., -1.]]), &d2(&[[0.5, 0.5]]), &Default::default())?;
+        assert_eq!(vals(&l), vec![(1.0 + 1.5) / 2.0]);
+        Ok(())
+    }
+}

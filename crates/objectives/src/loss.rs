@@ -1,0 +1,350 @@
+//! The [`Loss`] trait, and [`LossFunctionWrapper`]: a per-sample loss function plus a
+//! [`Reduction`], which is what every built-in loss is (as in Keras 3).
+
+use std::fmt;
+
+use burn::tensor::FloatDType;
+use serde_json::{Map, Value};
+
+use crate::dyn_tensor::DynTensor;
+use crate::error::{LossError, Result};
+use crate::reduce::{Reduction, reduce_weighted_values};
+use crate::shape::align_weight;
+
+/// Per-sample losses, plus the mask a loss attaches to its own output (Keras's `_keras_mask` on
+/// the loss tensor; only a few losses set one, e.g. `SparseCategoricalCrossentropy` with
+/// `ignore_class`).
+#[derive(Clone, Debug)]
+pub struct LossValues {
+    /// The unreduced per-sample losses.
+    pub values: DynTensor,
+    /// A mask over `values` that the reducer must honour, if the loss produced one.
+    pub mask: Option<DynTensor>,
+}
+
+impl From<DynTensor> for LossValues {
+    fn from(values: DynTensor) -> Self {
+        Self { values, mask: None }
+    }
+}
+
+/// A loss: turns `(y_true, y_pred)` into per-sample losses and reduces them.
+///
+/// The methods here take [`DynTensor`]s so that the trait works as `dyn Loss` (the registry hands
+/// out `Box<dyn Loss>`). [`LossExt::call`] accepts burn `Tensor<D>`s directly.
+pub trait Loss: fmt::Debug + Send + Sync {
+    /// The loss's name (Keras's `name`, e.g. `"huber_loss"`).
+    fn name(&self) -> &str;
+
+    /// The Keras class name (e.g. `"Huber"`).
+    fn class_name(&self) -> &str;
+
+    /// How per-sample losses are reduced.
+    fn reduction(&self) -> Reduction;
+
+    /// The dtype the loss computes in (Keras: `float32` unless `dtype` is given).
+    fn dtype(&self) -> FloatDType {
+        FloatDType::F32
+    }
+
+    /// The unreduced per-sample losses (inputs already cast to [`Loss::dtype`]).
+    ///
+    /// # Errors
+    /// Shape, axis or value errors of the loss.
+    fn per_sample(&self, y_true: &DynTensor, y_pred: &DynTensor) -> Result<LossValues>;
+
+    /// The loss's Keras serialized form (`{"module", "class_name", "config", "registered_name"}`).
+    fn to_keras_json(&self) -> Value;
+
+    /// Computes the loss: per-sample values, then the reducer with the optional `sample_weight`
+    /// and `mask` (Keras's `Loss.__call__`). `mask` has the shape of the per-sample losses; any
+    /// non-zero entry counts as valid.
+    ///
+    /// # Errors
+    /// Shape errors of the loss, or a weight/mask that does not broadcast.
+    fn compute(
+        &self,
+        y_true: &DynTensor,
+        y_pred: &DynTensor,
+        sample_weight: Option<&DynTensor>,
+        mask: Option<&DynTensor>,
+    ) -> Result<DynTensor> {
+        let dtype = self.dtype();
+        let y_true = y_true.clone().cast(dtype);
+        let y_pred = y_pred.clone().cast(dtype);
+        let LossValues { values, mask: out_mask } = self.per_sample(&y_true, &y_pred)?;
+        let mask = combine_masks(&values, mask.cloned(), out_mask)?;
+        reduce_weighted_values(values, sample_weight.cloned(), mask, self.reduction())
+    }
+}
+
+/// `in_mask & out_mask`, as Keras combines the caller's mask with the loss's own.
+fn combine_masks(values: &DynTensor, a: Option<DynTensor>, b: Option<DynTensor>) -> Result<Option<DynTensor>> {
+    match (a, b) {
+        (Some(a), Some(b)) => {
+            let (_, a) = align_weight("mask", values.clone(), a)?;
+            let a = a.map(|t| t.not_equal_elem(0.0).float());
+            let b = b.map(|t| t.not_equal_elem(0.0).float());
+            Ok(a.broadcast_mul(b))
+        }
+        (a, b) => Ok(a.or(b)),
+    }
+}
+
+/// Convenience calls on any [`Loss`] with burn tensors of any rank.
+///
+/// ```
+/// use objectives::prelude::*;
+/// let d = Device::flex();
+/// let y_true = Tensor::<2>::from_floats([[0., 1.], [0., 0.]], &d);
+/// let y_pred = Tensor::<2>::from_floats([[1., 1.], [1., 0.]], &d);
+/// let loss = MeanSquaredError::default().call(&y_true, &y_pred, None)?;
+/// assert_eq!(loss.into_scalar::<f32>()?, 0.5);
+/// # Ok::<(), objectives::LossError>(())
+/// ```
+pub trait LossExt: Loss {
+    /// The loss of `y_pred` against `y_true`, optionally weighted per sample.
+    ///
+    /// # Errors
+    /// As [`Loss::compute`].
+    fn call(
+        &self,
+        y_true: impl Into<DynTensor>,
+        y_pred: impl Into<DynTensor>,
+        sample_weight: Option<DynTensor>,
+    ) -> Result<DynTensor> {
+        self.compute(&y_true.into(), &y_pred.into(), sample_weight.as_ref(), None)
+    }
+
+    /// The loss with an optional `sample_weight` and an optional `mask` over the per-sample losses.
+    ///
+    /// # Errors
+    /// As [`Loss::compute`].
+    fn call_masked(
+        &self,
+        y_true: impl Into<DynTensor>,
+        y_pred: impl Into<DynTensor>,
+        sample_weight: Option<DynTensor>,
+        mask: Option<DynTensor>,
+    ) -> Result<DynTensor> {
+        self.compute(&y_true.into(), &y_pred.into(), sample_weight.as_ref(), mask.as_ref())
+    }
+}
+
+impl<L: Loss + ?Sized> LossExt for L {}
+
+/// A per-sample loss function with its arguments: the part of a loss that is not reduction.
+///
+/// Every built-in loss's config (e.g. [`crate::HuberConfig`]) implements this; wrap one in a
+/// [`LossFunctionWrapper`] to get a full [`Loss`].
+pub trait LossFn: Clone + fmt::Debug + Send + Sync + 'static {
+    /// The Keras class name, e.g. `"Huber"`.
+    const CLASS_NAME: &'static str;
+    /// The default `name`, e.g. `"huber_loss"`.
+    const DEFAULT_NAME: &'static str;
+
+    /// Per-sample losses for `(y_true, y_pred)`.
+    ///
+    /// # Errors
+    /// Shape, axis or value errors.
+    fn per_sample(&self, y_true: &DynTensor, y_pred: &DynTensor) -> Result<LossValues>;
+
+    /// The function's own arguments as Keras config entries (without `name`, `reduction`, `dtype`).
+    fn config(&self) -> Map<String, Value>;
+
+    /// Reads the function's arguments from Keras config entries (`name`, `reduction` and
+    /// `dtype` already removed). Missing entries take their defaults; unknown ones are refused.
+    ///
+    /// # Errors
+    /// [`LossError::InvalidConfig`] naming the bad key or value.
+    fn from_config(config: Map<String, Value>) -> Result<Self>;
+}
+
+/// A [`LossFn`] plus `reduction`, `name` and `dtype`: Keras's `LossFunctionWrapper`.
+///
+/// Every built-in loss type is one of these, e.g. `type Huber = LossFunctionWrapper<HuberConfig>`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LossFunctionWrapper<F> {
+    /// The per-sample function and its arguments.
+    pub func: F,
+    /// How per-sample losses are reduced.
+    pub reduction: Reduction,
+    /// The loss's name.
+    pub name: String,
+    /// The compute dtype; `None` means Keras's default, `float32`.
+    pub dtype: Option<FloatDType>,
+}
+
+impl<F: LossFn + Default> Default for LossFunctionWrapper<F> {
+    fn default() -> Self {
+        Self::new(F::default())
+    }
+}
+
+impl<F: LossFn> LossFunctionWrapper<F> {
+    /// Wraps `func` with Keras's defaults: `sum_over_batch_size`, the default name, `float32`.
+    pub fn new(func: F) -> Self {
+        Self { func, reduction: Reduction::default(), name: F::DEFAULT_NAME.to_string(), dtype: None }
+    }
+
+    /// Sets the reduction.
+    #[must_use]
+    pub fn with_reduction(mut self, reduction: Reduction) -> Self {
+        self.reduction = reduction;
+        self
+    }
+
+    /// Sets the name.
+    #[must_use]
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// Sets the compute dtype (`F32` or `F64`).
+    #[must_use]
+    pub fn with_dtype(mut self, dtype: FloatDType) -> Self {
+        self.dtype = Some(dtype);
+        self
+    }
+
+    /// Builds the loss from the `config` object of Keras's serialized form.
+    ///
+    /// # Errors
+    /// [`LossError::InvalidConfig`], [`LossError::InvalidReduction`] or
+    /// [`LossError::UnsupportedDtype`] naming what is wrong.
+    pub fn from_keras_config(config: &Map<String, Value>) -> Result<Self> {
+        let mut rest = config.clone();
+        let reduction = match rest.remove("reduction") {
+            Some(v) => Reduction::from_json(&v)?,
+            None => Reduction::default(),
+        };
+        let name = match rest.remove("name") {
+            None | Some(Value::Null) => F::DEFAULT_NAME.to_string(),
+            Some(Value::String(s)) => s,
+            Some(other) => {
+                return Err(LossError::InvalidConfig {
+                    loss: F::CLASS_NAME.to_string(),
+                    message: format!("`name` must be a string, got {other}"),
+                });
+            }
+        };
+        let dtype = match rest.remove("dtype") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(parse_dtype(&v)?),
+        };
+        let func = F::from_config(rest)?;
+        Ok(Self { func, reduction, name, dtype })
+    }
+}
+
+/// Reads a Keras dtype: `"float32"`, `"float64"`, or a `DTypePolicy` object naming one.
+fn parse_dtype(v: &Value) -> Result<FloatDType> {
+    let name = match v {
+        Value::String(s) => s.as_str(),
+        Value::Object(o) => o
+            .get("config")
+            .and_then(|c| c.get("name"))
+            .and_then(Value::as_str)
+            .ok_or_else(|| LossError::UnsupportedDtype(v.to_string()))?,
+        _ => return Err(LossError::UnsupportedDtype(v.to_string())),
+    };
+    match name {
+        "float32" => Ok(FloatDType::F32),
+        "float64" => Ok(FloatDType::F64),
+        other => Err(LossError::UnsupportedDtype(other.to_string())),
+    }
+}
+
+fn dtype_name(d: FloatDType) -> &'static str {
+    match d {
+        FloatDType::F64 => "float64",
+        _ => "float32",
+    }
+}
+
+impl<F: LossFn> Loss for LossFunctionWrapper<F> {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn class_name(&self) -> &str {
+        F::CLASS_NAME
+    }
+
+    fn reduction(&self) -> Reduction {
+        self.reduction
+    }
+
+    fn dtype(&self) -> FloatDType {
+        self.dtype.unwrap_or(FloatDType::F32)
+    }
+
+    fn per_sample(&self, y_true: &DynTensor, y_pred: &DynTensor) -> Result<LossValues> {
+        self.func.per_sample(y_true, y_pred)
+    }
+
+    fn to_keras_json(&self) -> Value {
+        let mut config = Map::new();
+        config.insert("name".into(), Value::String(self.name.clone()));
+        config.insert("reduction".into(), self.reduction.to_json());
+        config.insert("dtype".into(), self.dtype.map_or(Value::Null, |d| Value::String(dtype_name(d).into())));
+        config.extend(self.func.config());
+        serde_json::json!({
+            "module": "keras.losses",
+            "class_name": F::CLASS_NAME,
+            "config": config,
+            "registered_name": null,
+        })
+    }
+}
+
+/// Implements [`LossFn::config`] / [`LossFn::from_config`] through serde for a config struct
+/// that derives `Serialize`, `Deserialize` (with `deny_unknown_fields`) and `Default`.
+pub(crate) fn serde_config<T: serde::Serialize>(value: &T) -> Map<String, Value> {
+    match serde_json::to_value(value) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    }
+}
+
+/// See [`serde_config`].
+pub(crate) fn serde_from_config<T: serde::de::DeserializeOwned>(class: &str, config: Map<String, Value>) -> Result<T> {
+    serde_json::from_value(Value::Object(config))
+        .map_err(|e| LossError::InvalidConfig { loss: class.to_string(), message: e.to_string() })
+}
+
+/// Implements [`LossFn`] for a config struct: names, per-sample function, serde config I/O.
+macro_rules! keras_loss_fn {
+    ($config:ty, $class:literal, $default_name:literal, $func:path) => {
+        impl $crate::loss::LossFn for $config {
+            const CLASS_NAME: &'static str = $class;
+            const DEFAULT_NAME: &'static str = $default_name;
+            fn per_sample(
+                &self,
+                y_true: &$crate::DynTensor,
+                y_pred: &$crate::DynTensor,
+            ) -> $crate::Result<$crate::loss::LossValues> {
+                $func(y_true, y_pred, self).map(Into::into)
+            }
+            fn config(&self) -> serde_json::Map<String, serde_json::Value> {
+                $crate::loss::serde_config(self)
+            }
+            fn from_config(config: serde_json::Map<String, serde_json::Value>) -> $crate::Result<Self> {
+                $crate::loss::serde_from_config($class, config)
+            }
+        }
+    };
+}
+pub(crate) use keras_loss_fn;
+
+/// `true` for the default axis (-1), so configs of losses that Keras gives no `axis` argument
+/// stay loadable by Keras unless the user changed it.
+pub(crate) fn is_last_axis(axis: &i64) -> bool {
+    *axis == -1
+}
+
+/// The default axis, -1.
+pub(crate) fn last_axis() -> i64 {
+    -1
+}

@@ -1,0 +1,57 @@
+//! Poisson loss.
+
+use serde::{Deserialize, Serialize};
+
+use crate::DynTensor;
+use crate::EPSILON;
+use crate::error::Result;
+use crate::loss::{LossFunctionWrapper, is_last_axis, keras_loss_fn, last_axis};
+use crate::shape::align_with_axis;
+
+/// Arguments of [`poisson`] (`axis` is objectives' extension).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PoissonConfig {
+    /// The axis averaged over (default -1).
+    #[serde(skip_serializing_if = "is_last_axis")]
+    pub axis: i64,
+}
+
+impl Default for PoissonConfig {
+    fn default() -> Self {
+        Self { axis: last_axis() }
+    }
+}
+
+/// Poisson negative log-likelihood (without the `log(y_true!)` constant), unreduced.
+///
+/// ```text
+/// loss = mean(y_pred − y_true · log(y_pred + ε), axis),  ε = 1e-7
+/// ```
+/// `y_pred` is a rate and must be ≥ 0; as in Keras there is no clipping, so a negative rate
+/// gives NaN.
+/// # Shapes
+/// `[batch, d0, …, dn]` → the same without `axis`.
+/// # Errors
+/// [`crate::LossError::ShapeMismatch`], [`crate::LossError::AxisOutOfRange`].
+/// # Example
+/// ```
+/// use objectives::prelude::*;
+/// let d = Device::flex();
+/// let t: DynTensor = Tensor::<2>::from_floats([[1., 0.]], &d).into();
+/// let p: DynTensor = Tensor::<2>::from_floats([[1., 1.]], &d).into();
+/// let l = poisson(&t, &p, &Default::default())?;
+/// assert!((l.to_vec_f32()?[0] - 1.0).abs() < 1e-6);
+/// # Ok::<(), objectives::LossError>(())
+/// ```
+/// Matches `keras.losses.poisson` (3.x).
+pub fn poisson(y_true: &DynTensor, y_pred: &DynTensor, config: &PoissonConfig) -> Result<DynTensor> {
+    let (t, p, axis) = align_with_axis("poisson", y_true, y_pred, config.axis)?;
+    let l = t.zip(p, |t, p| p.clone().sub(t.mul(p.add_scalar(EPSILON).log())));
+    Ok(l.mean_axis(axis))
+}
+
+keras_loss_fn!(PoissonConfig, "Poisson", "poisson", poisson);
+
+/// `keras.losses.Poisson`: [`poisson`] plus a [`crate::Reduction`].
+pub type Poisson = LossFunctionWrapper<PoissonConfig>;

@@ -1,0 +1,288 @@
+//! The only reducer: how per-sample losses, `sample_weight` and a mask become the loss.
+//!
+//! This is Keras 3's `reduce_weighted_values` (`keras/src/losses/loss.py`), step for step:
+//!
+//! ```text
+//! reduce_weighted_values(values, sw, mask, reduction):
+//!   sw     = apply_mask(sw, mask, reduction)
+//!   values = values · sw            (after rank alignment, NumPy broadcasting)
+//!   reduce_values(values, sw, reduction)
+//!
+//! apply_mask(sw, mask, reduction):
+//!   "mean" | "sum_over_batch_size":  m = where(mask ≠ 0, numel(mask) / Σmask, 0)   (0 if Σmask = 0)
+//!   otherwise:                       m = mask                                      (plain 0/1)
+//!   return sw · m  (or m when there is no sw)
+//!
+//! reduce_values(values, sw, reduction):
+//!   "none"                        values
+//!   "sum"                         Σ values
+//!   "sum_over_batch_size"/"mean"  Σ values / numel(values)          (divide-no-nan)
+//!   "mean_with_sample_weight"     Σ values / Σ sw   (Σ sw as passed, not broadcast; numel without sw)
+//! ```
+//!
+//! Sums accumulate in f64 ([`DynTensor::sum_all`]). See [`Reduction`] for what each choice means
+//! to a user, and [`crate::shape::align_weight`] for the weight shapes accepted.
+
+use std::fmt;
+use std::str::FromStr;
+
+use burn::tensor::{DType, FloatDType};
+
+use crate::dyn_tensor::DynTensor;
+use crate::error::{LossError, Result};
+use crate::shape::{align_weight, dtype_of};
+
+/// How per-sample losses are turned into the returned value (Keras 3's `reduction` argument).
+///
+/// Let `v` be the per-sample losses, `w` the sample weight (after rank alignment), `m` the mask
+/// (any non-zero entry is valid), `n` the number of elements of `v·w` and `t` that of `m`:
+///
+/// | reduction | result |
+/// |---|---|
+/// | `None` (`"none"`, JSON `null`) | `v·w·m`, element-wise, unreduced |
+/// | `Sum` (`"sum"`) | `Σ v·w·m` |
+/// | `SumOverBatchSize` (`"sum_over_batch_size"`, default) and `Mean` (`"mean"`) | `Σ v·w·m·(t/Σm) / n`, i.e. `Σ v·w·m / Σm` when the mask has the loss's shape; without a mask `Σ v·w / n` |
+/// | `MeanWithSampleWeight` (`"mean_with_sample_weight"`) | `Σ v·w·m / Σ(w·m)` with `w` not broadcast; without `w`: `Σ v·m / Σm`; without either: `Σ v / n` |
+///
+/// Every division is *divide-no-nan*: a fully masked batch, or all-zero weights, give `0`, never
+/// NaN. `SumOverBatchSize` and `Mean` are the same (the divisor counts **elements**, e.g. `B·T`
+/// for per-timestep losses, never `Σw`). A scalar `sample_weight` multiplies; a weight of shape
+/// `(B,)` on a `(B, T, …)` loss weights whole samples (Keras 3 raises there; see
+/// [`crate::shape::align_weight`]); any other shape must broadcast to the loss.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Reduction {
+    /// No reduction: the weighted, masked per-sample losses.
+    None,
+    /// The sum over every element.
+    Sum,
+    /// The sum divided by the number of elements (Keras's default).
+    #[default]
+    SumOverBatchSize,
+    /// Identical to [`Reduction::SumOverBatchSize`] (Keras 3.7+ spelling).
+    Mean,
+    /// The weighted sum divided by the sum of the weights (Keras 3.7+).
+    MeanWithSampleWeight,
+}
+
+impl Reduction {
+    /// Every reduction, in Keras's documentation order.
+    pub const ALL: [Reduction; 5] = [
+        Reduction::SumOverBatchSize,
+        Reduction::Mean,
+        Reduction::Sum,
+        Reduction::MeanWithSampleWeight,
+        Reduction::None,
+    ];
+
+    /// The Keras string (`None` is `"none"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reduction::None => "none",
+            Reduction::Sum => "sum",
+            Reduction::SumOverBatchSize => "sum_over_batch_size",
+            Reduction::Mean => "mean",
+            Reduction::MeanWithSampleWeight => "mean_with_sample_weight",
+        }
+    }
+
+    /// Reads Keras's JSON value: a string, or `null` for no reduction.
+    ///
+    /// # Errors
+    /// [`LossError::InvalidReduction`] for anything else.
+    pub fn from_json(value: &serde_json::Value) -> Result<Self> {
+        match value {
+            serde_json::Value::Null => Ok(Reduction::None),
+            serde_json::Value::String(s) => s.parse(),
+            other => Err(LossError::InvalidReduction(other.to_string())),
+        }
+    }
+
+    /// Keras's JSON value (`null` for [`Reduction::None`], as Keras writes `reduction=None`).
+    pub fn to_json(self) -> serde_json::Value {
+        match self {
+            Reduction::None => serde_json::Value::Null,
+            r => serde_json::Value::String(r.as_str().to_string()),
+        }
+    }
+
+    fn rescales_mask(self) -> bool {
+        matches!(self, Reduction::SumOverBatchSize | Reduction::Mean)
+    }
+}
+
+impl fmt::Display for Reduction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Reduction {
+    type Err = LossError;
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s {
+            "none" => Reduction::None,
+            "sum" => Reduction::Sum,
+            "sum_over_batch_size" => Reduction::SumOverBatchSize,
+            "mean" => Reduction::Mean,
+            "mean_with_sample_weight" => Reduction::MeanWithSampleWeight,
+            other => return Err(LossError::InvalidReduction(other.to_string())),
+        })
+    }
+}
+
+/// `a / b`, or 0 where `b == 0` (TensorFlow's `divide_no_nan`), for a rank-0 `b`.
+fn divide_no_nan(a: DynTensor, b: DynTensor) -> DynTensor {
+    let zero = b.padded().clone().equal_elem(0.0);
+    let safe = b.into_padded().mask_fill(zero.clone(), 1.0);
+    a.map(|a| a.div(safe).mask_fill(zero, 0.0))
+}
+
+/// Keras's `apply_mask`: folds the mask into the sample weight.
+fn apply_mask(
+    values: &DynTensor,
+    sample_weight: Option<DynTensor>,
+    mask: Option<DynTensor>,
+    reduction: Reduction,
+) -> Result<Option<DynTensor>> {
+    let Some(mask) = mask else { return Ok(sample_weight) };
+    let mask = if reduction.rescales_mask() {
+        let total = mask.numel() as f64;
+        let valid = mask.clone().sum_all();
+        let dtype = dtype_of(&mask);
+        let total = DynTensor::full(&[], total, dtype, &mask.device())?;
+        let w = divide_no_nan(total, valid).into_padded();
+        mask.map(|m| {
+            let invalid = m.clone().equal_elem(0.0);
+            w.expand(m.dims()).mask_fill(invalid, 0.0)
+        })
+    } else {
+        mask
+    };
+    // Check the mask against the losses the way a weight is checked, so the error names the mask.
+    align_weight("mask", values.clone(), mask.clone())?;
+    match sample_weight {
+        None => Ok(Some(mask)),
+        Some(sw) => {
+            let (mask, sw) = align_weight("sample_weight", mask, sw)?;
+            Ok(Some(sw.broadcast_mul(mask).ok_or_else(|| unreachable_shape("mask"))?))
+        }
+    }
+}
+
+fn unreachable_shape(what: &'static str) -> LossError {
+    LossError::Data(format!("internal: {what} shapes were checked but did not broadcast"))
+}
+
+/// Reduces per-sample losses with an optional sample weight and mask (Keras 3 semantics).
+///
+/// `values` are per-sample losses in the loss dtype; `sample_weight` and `mask` are cast to it.
+/// See the module docs for the algorithm and [`Reduction`] for the result of each reduction.
+///
+/// # Errors
+/// [`LossError::WeightShape`] if the weight or mask does not broadcast to the losses.
+pub fn reduce_weighted_values(
+    values: DynTensor,
+    sample_weight: Option<DynTensor>,
+    mask: Option<DynTensor>,
+    reduction: Reduction,
+) -> Result<DynTensor> {
+    let dtype = dtype_of(&values);
+    let sample_weight = sample_weight.map(|w| w.cast(dtype));
+    let mask = mask.map(|m| m.cast(dtype));
+    let sample_weight = apply_mask(&values, sample_weight, mask, reduction)?;
+    let (values, sample_weight) = match sample_weight {
+        None => (values, None),
+        Some(sw) => {
+            let (values, sw) = align_weight("sample_weight", values, sw)?;
+            let weighted = values.broadcast_mul(sw.clone()).ok_or_else(|| unreachable_shape("sample_weight"))?;
+            (weighted, Some(sw))
+        }
+    };
+    Ok(reduce_values(values, sample_weight, reduction))
+}
+
+/// Keras's `reduce_values`: the final sum and its divisor.
+pub fn reduce_values(values: DynTensor, sample_weight: Option<DynTensor>, reduction: Reduction) -> DynTensor {
+    if reduction == Reduction::None || values.rank() == 0 || values.shape() == [0] {
+        return values;
+    }
+    let n = values.numel();
+    let dtype = values.dtype();
+    let device = values.device();
+    let loss = values.sum_all();
+    if reduction == Reduction::Sum {
+        return loss;
+    }
+    let divisor = match (reduction, sample_weight) {
+        (Reduction::MeanWithSampleWeight, Some(sw)) => sw.sum_all(),
+        _ => {
+            let fd = if dtype == DType::F64 { FloatDType::F64 } else { FloatDType::F32 };
+            match DynTensor::full(&[], n as f64, fd, &device) {
+                Ok(t) => t.cast(dtype_of(&loss)),
+                Err(_) => return loss, // rank-0 never exceeds MAX_RANK
+            }
+        }
+    };
+    divide_no_nan(loss, divisor)
+}
+
+#[cfg(test)]
+mod tests {
+    //! The reducer, once, through Keras's `ExampleLoss` values (`loss_test.py`).
+    use super::*;
+    use burn::tensor::{Device, Tensor};
+
+    fn d1(v: &[f32]) -> DynTensor {
+        Tensor::<1>::from_floats(v, &Device::flex()).into()
+    }
+
+    fn scalar(x: DynTensor) -> f32 {
+        x.into_scalar::<f32>().unwrap_or(f32::NAN)
+    }
+
+    #[test]
+    fn all_masked_gives_zero_not_nan() -> Result<()> {
+        for r in Reduction::ALL.into_iter().filter(|r| *r != Reduction::None) {
+            let v = reduce_weighted_values(d1(&[1., 2., 3.]), None, Some(d1(&[0., 0., 0.])), r)?;
+            assert_eq!(scalar(v), 0.0, "{r}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn zero_weights_give_zero() -> Result<()> {
+        for r in Reduction::ALL.into_iter().filter(|r| *r != Reduction::None) {
+            let v = reduce_weighted_values(d1(&[1., 2., 3.]), Some(d1(&[0., 0., 0.])), None, r)?;
+            assert_eq!(scalar(v), 0.0, "{r}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn mask_and_sample_weight_combine() -> Result<()> {
+        // loss_test.py::test_mask_and_sample_weight: (0.4·0.81 + 0.2·0.49 + 0.1·0.16) / 3
+        let values = d1(&[0.81, 0.49, 0.16, 0.04]);
+        let sw = d1(&[0.4, 0.2, 0.1, 0.3]);
+        let mask = d1(&[1., 1., 1., 0.]);
+        let v = scalar(reduce_weighted_values(values, Some(sw), Some(mask), Reduction::SumOverBatchSize)?);
+        assert!((v - 0.146).abs() < 1e-6, "{v}");
+        Ok(())
+    }
+
+    #[test]
+    fn mean_with_sample_weight_divides_by_weight_sum() -> Result<()> {
+        let v =
+            reduce_weighted_values(d1(&[1., 2., 3.]), Some(d1(&[1., 0., 3.])), None, Reduction::MeanWithSampleWeight)?;
+        assert!((scalar(v) - 10.0 / 4.0).abs() < 1e-6);
+        Ok(())
+    }
+
+    #[test]
+    fn reduction_names_round_trip() -> Result<()> {
+        for r in Reduction::ALL {
+            assert_eq!(Reduction::from_json(&r.to_json())?, r);
+        }
+        assert!("auto".parse::<Reduction>().is_err());
+        Ok(())
+    }
+}

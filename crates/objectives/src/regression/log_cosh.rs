@@ -1,0 +1,74 @@
+//! Logarithm of the hyperbolic cosine of the error.
+
+use serde::{Deserialize, Serialize};
+
+use crate::DynTensor;
+use crate::error::Result;
+use crate::loss::{LossFunctionWrapper, is_last_axis, keras_loss_fn, last_axis};
+use crate::math::softplus;
+use crate::shape::align_with_axis;
+
+/// Arguments of [`log_cosh`] (`axis` is objectives' extension).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogCoshConfig {
+    /// The axis averaged over (default -1).
+    #[serde(skip_serializing_if = "is_last_axis")]
+    pub axis: i64,
+}
+
+impl Default for LogCoshConfig {
+    fn default() -> Self {
+        Self { axis: last_axis() }
+    }
+}
+
+/// Log-cosh loss, unreduced: about `x²/2` for small errors and `|x| − log 2` for large ones.
+///
+/// With `x = y_pred − y_true`, in the overflow-free form Keras uses:
+/// ```text
+/// loss = mean(x + softplus(−2x) − log 2, axis)
+/// ```
+/// # Shapes
+/// `[batch, d0, …, dn]` → the same without `axis`.
+/// # Errors
+/// [`crate::LossError::ShapeMismatch`], [`crate::LossError::AxisOutOfRange`].
+/// # Example
+/// ```
+/// use objectives::prelude::*;
+/// let d = Device::flex();
+/// let t: DynTensor = Tensor::<2>::from_floats([[0., 0.]], &d).into();
+/// let p: DynTensor = Tensor::<2>::from_floats([[1., -1.]], &d).into();
+/// let l = log_cosh(&t, &p, &Default::default())?;
+/// assert!((l.to_vec_f32()?[0] - 1f32.cosh().ln()).abs() < 1e-6);
+/// # Ok::<(), objectives::LossError>(())
+/// ```
+/// Matches `keras.losses.log_cosh` (3.x).
+pub fn log_cosh(y_true: &DynTensor, y_pred: &DynTensor, config: &LogCoshConfig) -> Result<DynTensor> {
+    let (t, p, axis) = align_with_axis("log_cosh", y_true, y_pred, config.axis)?;
+    let l = t.zip(p, |t, p| {
+        let x = p.sub(t);
+        let sp = softplus(x.clone().mul_scalar(-2.0));
+        x.add(sp).sub_scalar(std::f64::consts::LN_2)
+    });
+    Ok(l.mean_axis(axis))
+}
+
+keras_loss_fn!(LogCoshConfig, "LogCosh", "log_cosh", log_cosh);
+
+/// `keras.losses.LogCosh`: [`log_cosh`] plus a [`crate::Reduction`].
+pub type LogCosh = LossFunctionWrapper<LogCoshConfig>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{d2, vals};
+
+    #[test]
+    fn large_errors_stay_finite() -> Result<()> {
+        let l = log_cosh(&d2(&[[0.]]), &d2(&[[1e4]]), &Default::default())?;
+        let v = vals(&l)[0];
+        assert!((v - (1e4 - std::f32::consts::LN_2)).abs() < 1e-2, "{v}");
+        Ok(())
+    }
+}

@@ -1,0 +1,68 @@
+//! Mean absolute percentage error.
+
+use serde::{Deserialize, Serialize};
+
+use crate::DynTensor;
+use crate::EPSILON;
+use crate::error::Result;
+use crate::loss::{LossFunctionWrapper, is_last_axis, keras_loss_fn, last_axis};
+use crate::shape::align_with_axis;
+
+/// Arguments of [`mean_absolute_percentage_error`] (`axis` is objectives' extension).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MeanAbsolutePercentageErrorConfig {
+    /// The axis averaged over (default -1).
+    #[serde(skip_serializing_if = "is_last_axis")]
+    pub axis: i64,
+}
+
+impl Default for MeanAbsolutePercentageErrorConfig {
+    fn default() -> Self {
+        Self { axis: last_axis() }
+    }
+}
+
+/// Mean absolute percentage error, unreduced.
+///
+/// ```text
+/// loss = 100 · mean(|(y_true − y_pred) / max(|y_true|, ε)|, axis),  ε = 1e-7
+/// ```
+/// # Shapes
+/// `[batch, d0, …, dn]` → the same without `axis`.
+/// # Errors
+/// [`crate::LossError::ShapeMismatch`], [`crate::LossError::AxisOutOfRange`].
+/// # Example
+/// ```
+/// use objectives::prelude::*;
+/// let d = Device::flex();
+/// let t: DynTensor = Tensor::<2>::from_floats([[2., 4.]], &d).into();
+/// let p: DynTensor = Tensor::<2>::from_floats([[1., 5.]], &d).into();
+/// let l = mean_absolute_percentage_error(&t, &p, &Default::default())?;
+/// assert!((l.to_vec_f32()?[0] - 37.5).abs() < 1e-5);
+/// # Ok::<(), objectives::LossError>(())
+/// ```
+/// Matches `keras.losses.mean_absolute_percentage_error` (3.x).
+pub fn mean_absolute_percentage_error(
+    y_true: &DynTensor,
+    y_pred: &DynTensor,
+    config: &MeanAbsolutePercentageErrorConfig,
+) -> Result<DynTensor> {
+    let (t, p, axis) = align_with_axis("mean_absolute_percentage_error", y_true, y_pred, config.axis)?;
+    let diff = t.zip(p, |t, p| {
+        let denom = t.clone().abs().clamp_min(EPSILON);
+        t.sub(p).div(denom).abs()
+    });
+    Ok(diff.mean_axis(axis).map(|x| x.mul_scalar(100.0)))
+}
+
+keras_loss_fn!(
+    MeanAbsolutePercentageErrorConfig,
+    "MeanAbsolutePercentageError",
+    "mean_absolute_percentage_error",
+    mean_absolute_percentage_error
+);
+
+/// `keras.losses.MeanAbsolutePercentageError`: [`mean_absolute_percentage_error`] plus a
+/// [`crate::Reduction`].
+pub type MeanAbsolutePercentageError = LossFunctionWrapper<MeanAbsolutePercentageErrorConfig>;

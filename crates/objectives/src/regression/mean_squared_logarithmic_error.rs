@@ -1,0 +1,70 @@
+//! Mean squared logarithmic error.
+
+use serde::{Deserialize, Serialize};
+
+use crate::DynTensor;
+use crate::EPSILON;
+use crate::error::Result;
+use crate::loss::{LossFunctionWrapper, is_last_axis, keras_loss_fn, last_axis};
+use crate::shape::align_with_axis;
+
+/// Arguments of [`mean_squared_logarithmic_error`] (`axis` is objectives' extension).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MeanSquaredLogarithmicErrorConfig {
+    /// The axis averaged over (default -1).
+    #[serde(skip_serializing_if = "is_last_axis")]
+    pub axis: i64,
+}
+
+impl Default for MeanSquaredLogarithmicErrorConfig {
+    fn default() -> Self {
+        Self { axis: last_axis() }
+    }
+}
+
+/// Mean squared logarithmic error, unreduced.
+///
+/// ```text
+/// loss = mean((log(max(y_pred, ε) + 1) − log(max(y_true, ε) + 1))², axis),  ε = 1e-7
+/// ```
+/// Negative values are clamped to ε (as Keras does), so they contribute `log(1 + ε)`.
+/// # Shapes
+/// `[batch, d0, …, dn]` → the same without `axis`.
+/// # Errors
+/// [`crate::LossError::ShapeMismatch`], [`crate::LossError::AxisOutOfRange`].
+/// # Example
+/// ```
+/// use objectives::prelude::*;
+/// let d = Device::flex();
+/// let t: DynTensor = Tensor::<2>::from_floats([[0., 0.]], &d).into();
+/// let p: DynTensor = Tensor::<2>::from_floats([[0., 0.]], &d).into();
+/// let l = mean_squared_logarithmic_error(&t, &p, &Default::default())?;
+/// assert_eq!(l.to_vec_f32()?, vec![0.0]);
+/// # Ok::<(), objectives::LossError>(())
+/// ```
+/// Matches `keras.losses.mean_squared_logarithmic_error` (3.x).
+pub fn mean_squared_logarithmic_error(
+    y_true: &DynTensor,
+    y_pred: &DynTensor,
+    config: &MeanSquaredLogarithmicErrorConfig,
+) -> Result<DynTensor> {
+    let (t, p, axis) = align_with_axis("mean_squared_logarithmic_error", y_true, y_pred, config.axis)?;
+    let sq = t.zip(p, |t, p| {
+        let first = p.clamp_min(EPSILON).add_scalar(1.0).log();
+        let second = t.clamp_min(EPSILON).add_scalar(1.0).log();
+        first.sub(second).square()
+    });
+    Ok(sq.mean_axis(axis))
+}
+
+keras_loss_fn!(
+    MeanSquaredLogarithmicErrorConfig,
+    "MeanSquaredLogarithmicError",
+    "mean_squared_logarithmic_error",
+    mean_squared_logarithmic_error
+);
+
+/// `keras.losses.MeanSquaredLogarithmicError`: [`mean_squared_logarithmic_error`] plus a
+/// [`crate::Reduction`].
+pub type MeanSquaredLogarithmicError = LossFunctionWrapper<MeanSquaredLogarithmicErrorConfig>;

@@ -1,0 +1,140 @@
+//! Rank alignment: Keras's `squeeze_or_expand_to_same_rank`, and the one place where objectives
+//! deliberately departs from it (per-sample weights on per-timestep losses).
+
+use crate::dyn_tensor::{DynTensor, MAX_RANK, broadcast_shapes};
+use crate::error::{LossError, Result};
+
+/// Keras 3's `squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1=True)`, exactly.
+///
+/// Only a rank difference of exactly one with a trailing axis of size 1 is fixed: `(B, 1)` and
+/// `(B,)` become `(B, 1)` and `(B, 1)`; `(B, T, 1)` and `(B, T)` become `(B, T)` and `(B, T)`.
+/// Every other pair is returned unchanged (and left to broadcasting).
+pub fn squeeze_or_expand_to_same_rank(x1: DynTensor, x2: DynTensor) -> (DynTensor, DynTensor) {
+    let (r1, r2) = (x1.rank(), x2.rank());
+    let (mut x1, mut x2) = (x1, x2);
+    if r1 == r2 {
+        return (x1, x2);
+    }
+    if r1 == r2 + 1 && x1.shape().last() == Some(&1) {
+        if r2 == 1 {
+            x2 = x2.expand_last();
+        } else {
+            x1 = x1.squeeze_last();
+        }
+    }
+    if r2 == r1 + 1 && x2.shape().last() == Some(&1) {
+        if r1 == 1 {
+            x1 = x1.expand_last();
+        } else {
+            x2 = x2.squeeze_last();
+        }
+    }
+    (x1, x2)
+}
+
+/// Aligns a sample weight (or mask) with the per-sample losses, then checks that it broadcasts.
+///
+/// Keras's rank alignment first ([`squeeze_or_expand_to_same_rank`]); then objectives' one
+/// deliberate extension: a rank-1 weight whose length is the batch size, against losses of rank
+/// two or more, is a **per-sample** weight and is reshaped to `(B, 1, …, 1)`. Keras 3 raises
+/// "Incompatible shapes" here (or, when `T == B`, silently weights the time axis); tf.keras
+/// expanded it the same way we do.
+///
+/// # Errors
+/// [`LossError::WeightShape`] if the aligned weight does not broadcast to the losses.
+pub fn align_weight(what: &'static str, values: DynTensor, weight: DynTensor) -> Result<(DynTensor, DynTensor)> {
+    let given = weight.shape().to_vec();
+    let (values, mut weight) = squeeze_or_expand_to_same_rank(values, weight);
+    if weight.rank() == 1 && values.rank() >= 2 && weight.shape()[0] == values.shape()[0] {
+        let mut shape = vec![1; values.rank()];
+        shape[0] = weight.shape()[0];
+        weight = weight.reshape(shape);
+    }
+    let ok = weight.rank() <= MAX_RANK && broadcast_shapes(values.shape(), weight.shape()).is_some();
+    if !ok {
+        return Err(LossError::WeightShape {
+            what,
+            weight: given,
+            losses: values.shape().to_vec(),
+            batch: values.shape().first().copied().unwrap_or(1),
+        });
+    }
+    Ok((values, weight))
+}
+
+/// Keras's wrapper step for `(y_true, y_pred)`: align ranks, then require equal shapes.
+///
+/// Keras would broadcast `y_true` against `y_pred` silently (a `(B, 1)` target against a `(B, 3)`
+/// prediction gives a number, but not the one meant); objectives refuses instead.
+///
+/// # Errors
+/// [`LossError::ShapeMismatch`] naming both shapes.
+pub fn align_targets(loss: &str, y_true: &DynTensor, y_pred: &DynTensor) -> Result<(DynTensor, DynTensor)> {
+    let (t, p) = squeeze_or_expand_to_same_rank(y_true.clone(), y_pred.clone());
+    if t.shape() != p.shape() {
+        return Err(LossError::ShapeMismatch {
+            loss: loss.to_string(),
+            y_true: y_true.shape().to_vec(),
+            y_pred: y_pred.shape().to_vec(),
+        });
+    }
+    let t = t.cast(dtype_of(&p));
+    Ok((t, p))
+}
+
+/// [`align_targets`], then the loss's `axis` checked against `y_pred` and made non-negative.
+///
+/// # Errors
+/// [`LossError::ShapeMismatch`], [`LossError::ScalarInput`] or [`LossError::AxisOutOfRange`].
+pub fn align_with_axis(
+    loss: &str,
+    y_true: &DynTensor,
+    y_pred: &DynTensor,
+    axis: i64,
+) -> Result<(DynTensor, DynTensor, usize)> {
+    let (t, p) = align_targets(loss, y_true, y_pred)?;
+    let axis = p.normalize_axis(loss, axis)?;
+    Ok((t, p, axis))
+}
+
+/// The float dtype of a tensor, as a [`burn::tensor::FloatDType`].
+pub(crate) fn dtype_of(x: &DynTensor) -> burn::tensor::FloatDType {
+    match x.dtype() {
+        burn::tensor::DType::F64 => burn::tensor::FloatDType::F64,
+        burn::tensor::DType::F16 => burn::tensor::FloatDType::F16,
+        burn::tensor::DType::BF16 => burn::tensor::FloatDType::BF16,
+        _ => burn::tensor::FloatDType::F32,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::{Device, Tensor};
+
+    fn t<const D: usize>(shape: [usize; D]) -> DynTensor {
+        Tensor::<D>::ones(shape, &Device::flex()).into()
+    }
+
+    #[test]
+    fn keras_rank_rules() {
+        let (a, b) = squeeze_or_expand_to_same_rank(t([4, 1]), t([4]));
+        assert_eq!((a.shape(), b.shape()), (&[4, 1][..], &[4, 1][..]));
+        let (a, b) = squeeze_or_expand_to_same_rank(t([4, 3]), t([4, 3, 1]));
+        assert_eq!((a.shape(), b.shape()), (&[4, 3][..], &[4, 3][..]));
+        let (a, b) = squeeze_or_expand_to_same_rank(t([4, 3]), t([4]));
+        assert_eq!((a.shape(), b.shape()), (&[4, 3][..], &[4][..]));
+    }
+
+    #[test]
+    fn per_sample_weight_on_sequence_loss_is_expanded() -> Result<()> {
+        let (_, w) = align_weight("sample_weight", t([2, 3]), t([2]))?;
+        assert_eq!(w.shape(), &[2, 1]);
+        // T == B: still per sample, never the time axis.
+        let (_, w) = align_weight("sample_weight", t([3, 3]), t([3]))?;
+        assert_eq!(w.shape(), &[3, 1]);
+        let err = align_weight("sample_weight", t([2, 3]), t([4])).unwrap_err();
+        assert!(matches!(err, LossError::WeightShape { .. }), "{err}");
+        Ok(())
+    }
+}
