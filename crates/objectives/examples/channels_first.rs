@@ -2,7 +2,7 @@
 //! mean squared error over the 7 features (axis 1), and a per-position weight that discounts the
 //! border positions. Prints each step's shape, the loss, and checks it against a hand computation.
 //!
-//! Run: `cargo run --release -p objectives --example channels_first`
+//! Run: `cargo run --example channels_first`
 
 use burn::tensor::{Distribution, TensorData};
 use objectives::prelude::*;
@@ -41,7 +41,9 @@ fn main() -> objectives::Result<()> {
     assert!((f64::from(value) - manual).abs() <= 1e-5 * manual.abs());
 
     let grads = loss.into_padded().backward();
-    let g = y_pred.grad(&grads).map(|g| g.dims());
-    println!("d loss / d y_pred          {g:?}");
+    match y_pred.grad(&grads) {
+        Some(g) => println!("d loss / d y_pred          {:?}", g.dims()),
+        None => println!("d loss / d y_pred          (no gradient: y_pred is not tracked)"),
+    }
     Ok(())
 }

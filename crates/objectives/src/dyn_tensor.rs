@@ -117,8 +117,8 @@ impl DynTensor {
             _ => DType::F32,
         };
         let (bytes, _, dtype) = data.convert_dtype(target).into_parts();
-        let data = TensorData::try_from_bytes(bytes, padded(&shape), dtype)
-            .map_err(|e| LossError::Data(format!("{e:?}")))?;
+        let data =
+            TensorData::try_from_bytes(bytes, padded(&shape), dtype).map_err(|e| LossError::Data(format!("{e:?}")))?;
         let inner = Tensor::<MAX_RANK>::from_data(data, (device, target));
         Ok(Self { inner, shape })
     }
