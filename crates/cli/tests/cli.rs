@@ -1,5 +1,7 @@
 //! The `objectives eval` contract, on hand-made `.npy` files, as a new user would run it.
 
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // test code: failing loudly is the point
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -5,6 +5,8 @@
 //! Filter with `OBJECTIVES_VECTORS=huber,-hinge` (comma-separated substrings of the loss class
 //! or test name, case-insensitive; a leading `-` excludes).
 
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // test code: failing loudly is the point
+
 use std::path::PathBuf;
 
 use burn::tensor::{Device, TensorData};
@@ -138,7 +140,8 @@ fn run_vector(vs: &Vectors, vector: &Value, loss: &dyn Loss, device: &Device) ->
     let tol = vector["tol"].as_f64().unwrap_or(1.5e-3);
     for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
         // The file's rule: pass iff |got − expected| ≤ tol + max(tol, 1e-4)·|expected|.
-        if !((g - e).abs() <= tol + tol.max(1e-4) * e.abs()) {
+        let within = (g - e).abs() <= tol + tol.max(1e-4) * e.abs();
+        if !within {
             return Err(format!("value {i}: got {g}, expected {e} (tol {tol})"));
         }
     }

@@ -7,6 +7,9 @@ use crate::error::{LossError, Result};
 use crate::loss::{Loss, LossFn, LossFunctionWrapper};
 use crate::*;
 
+/// Builds a boxed loss from the `config` object of its Keras serialized form.
+pub type BuildFn = fn(&Map<String, Value>) -> Result<Box<dyn Loss>>;
+
 /// One registered loss.
 #[derive(Debug)]
 pub struct LossEntry {
@@ -18,7 +21,7 @@ pub struct LossEntry {
     pub default_name: &'static str,
     /// Keras's short aliases, e.g. `["mse", "MSE"]`.
     pub aliases: &'static [&'static str],
-    build: fn(&Map<String, Value>) -> Result<Box<dyn Loss>>,
+    build: BuildFn,
 }
 
 impl LossEntry {

@@ -2,6 +2,8 @@
 //! matches an f64 reference to 1e-6 relative (issue 2: a naive f32 running sum over a
 //! (4096, 4096) tensor came out 2.9% low).
 
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // test code: failing loudly is the point
+
 use burn::tensor::{Device, Distribution, Tensor};
 use objectives::prelude::*;
 

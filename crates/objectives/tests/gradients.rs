@@ -2,6 +2,8 @@
 //! central finite differences (in f64), on rank-3 inputs, with the default axis and `axis = 1`,
 //! through the full loss object (sample weights and the default reduction).
 
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // test code: failing loudly is the point
+
 use burn::tensor::{DType, Device, Tensor, TensorData};
 use objectives::prelude::*;
 use objectives::registry::ALL_LOSSES;
