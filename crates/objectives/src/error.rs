@@ -89,6 +89,22 @@ pub enum LossError {
         requested: usize,
     },
 
+    /// A class label that is not an integer in `[0, classes)`.
+    #[error(
+        "{loss}: label {value} at position {position:?} is not a class index in [0, {classes}); \
+         labels must be integers from 0 to {classes} − 1 (use `ignore_class` to skip a padding label)"
+    )]
+    InvalidLabel {
+        /// Loss name.
+        loss: String,
+        /// The offending label.
+        value: f64,
+        /// Its position in `y_true`.
+        position: Vec<usize>,
+        /// Number of classes (size of y_pred's class axis).
+        classes: usize,
+    },
+
     /// A name that the registry does not know.
     #[error("unknown loss `{0}`; try `mse`, `MeanSquaredError` or `huber` (`objectives list` prints all names)")]
     UnknownLoss(String),

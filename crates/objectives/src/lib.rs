@@ -28,6 +28,7 @@
 
 pub mod dyn_tensor;
 pub mod error;
+mod labels;
 pub mod loss;
 mod math;
 pub mod reduce;
@@ -46,9 +47,21 @@ pub mod regression {
 }
 
 pub mod probabilistic {
-    //! Probabilistic losses.
+    //! Probabilistic losses: cross-entropies, KL divergence, Poisson.
+    pub mod binary_crossentropy;
+    pub mod binary_focal_crossentropy;
+    pub mod categorical_crossentropy;
+    pub mod categorical_focal_crossentropy;
+    pub mod categorical_generalized_cross_entropy;
     pub mod kl_divergence;
     pub mod poisson;
+    pub mod sparse_categorical_crossentropy;
+}
+
+pub mod segmentation {
+    //! Overlap losses for segmentation.
+    pub mod dice;
+    pub mod tversky;
 }
 
 pub mod hinge {
@@ -68,8 +81,24 @@ pub use hinge::categorical_hinge::{CategoricalHinge, CategoricalHingeConfig, cat
 pub use hinge::hinge::{Hinge, HingeConfig, hinge};
 pub use hinge::squared_hinge::{SquaredHinge, SquaredHingeConfig, squared_hinge};
 pub use loss::{Loss, LossExt, LossFn, LossFunctionWrapper, LossValues};
+pub use probabilistic::binary_crossentropy::{BinaryCrossentropy, BinaryCrossentropyConfig, binary_crossentropy};
+pub use probabilistic::binary_focal_crossentropy::{
+    BinaryFocalCrossentropy, BinaryFocalCrossentropyConfig, binary_focal_crossentropy,
+};
+pub use probabilistic::categorical_crossentropy::{
+    CategoricalCrossentropy, CategoricalCrossentropyConfig, categorical_crossentropy,
+};
+pub use probabilistic::categorical_focal_crossentropy::{
+    CategoricalFocalCrossentropy, CategoricalFocalCrossentropyConfig, categorical_focal_crossentropy,
+};
+pub use probabilistic::categorical_generalized_cross_entropy::{
+    CategoricalGeneralizedCrossEntropy, CategoricalGeneralizedCrossEntropyConfig, categorical_generalized_cross_entropy,
+};
 pub use probabilistic::kl_divergence::{KlDivergence, KlDivergenceConfig, kl_divergence};
 pub use probabilistic::poisson::{Poisson, PoissonConfig, poisson};
+pub use probabilistic::sparse_categorical_crossentropy::{
+    SparseCategoricalCrossentropy, SparseCategoricalCrossentropyConfig, sparse_categorical_crossentropy,
+};
 pub use reduce::{Reduction, reduce_weighted_values};
 pub use registry::{from_keras_json, from_keras_json_str, get};
 pub use regression::cosine_similarity::{CosineSimilarity, CosineSimilarityConfig, cosine_similarity};
@@ -83,6 +112,8 @@ pub use regression::mean_squared_error::{MeanSquaredError, MeanSquaredErrorConfi
 pub use regression::mean_squared_logarithmic_error::{
     MeanSquaredLogarithmicError, MeanSquaredLogarithmicErrorConfig, mean_squared_logarithmic_error,
 };
+pub use segmentation::dice::{Dice, DiceConfig, dice};
+pub use segmentation::tversky::{Tversky, TverskyConfig, tversky};
 
 /// Keras's fuzz factor, `backend.epsilon()` = 1e-7, used by every clip and guard. It is
 /// converted to the compute dtype where used (in f32 it is the nearest f32 to 1e-7).

@@ -21,3 +21,22 @@ pub(crate) fn l2_normalize(x: DynTensor, axis: usize) -> DynTensor {
         t.div(norm)
     })
 }
+
+/// `log(sigmoid(x)) = −softplus(−x)`, finite for any finite `x`.
+pub(crate) fn log_sigmoid(x: Tensor<MAX_RANK>) -> Tensor<MAX_RANK> {
+    softplus(x.neg()).neg()
+}
+
+/// `log_softmax` along padded dimension `dim`: `x − max − log Σ exp(x − max)`, finite for any
+/// finite logits (the max is a constant shift and carries no gradient).
+pub(crate) fn log_softmax(x: Tensor<MAX_RANK>, dim: usize) -> Tensor<MAX_RANK> {
+    let shifted = x.clone().sub(x.max_dim(dim).detach());
+    let lse = shifted.clone().exp().sum_dim(dim).log();
+    shifted.sub(lse)
+}
+
+/// Keras's probability clip, `clip(p, ε, 1 − ε)`, with the bounds rounded to the tensor's dtype
+/// (in f32 the upper bound is `1 − 2⁻²³ = 0.99999988`, as in Keras).
+pub(crate) fn clip_probabilities(p: Tensor<MAX_RANK>) -> Tensor<MAX_RANK> {
+    p.clamp(EPSILON, 1.0 - EPSILON)
+}

@@ -62,6 +62,15 @@ pub static ALL_LOSSES: &[LossEntry] = &[
     entry::<CategoricalHingeConfig>("categorical_hinge", &[]),
     entry::<KlDivergenceConfig>("kl_divergence", &["kld", "KLD", "kullback_leibler_divergence"]),
     entry::<PoissonConfig>("poisson", &[]),
+    entry::<BinaryCrossentropyConfig>("binary_crossentropy", &["bce", "BCE"]),
+    entry::<BinaryFocalCrossentropyConfig>("binary_focal_crossentropy", &[]),
+    entry::<CategoricalCrossentropyConfig>("categorical_crossentropy", &[]),
+    entry::<CategoricalFocalCrossentropyConfig>("categorical_focal_crossentropy", &[]),
+    entry::<SparseCategoricalCrossentropyConfig>("sparse_categorical_crossentropy", &[]),
+    entry::<DiceConfig>("dice", &[]),
+    entry::<TverskyConfig>("tversky", &[]),
+    // Not in Keras's string lookup (`ALL_OBJECTS`); objectives resolves it by name anyway.
+    entry::<CategoricalGeneralizedCrossEntropyConfig>("categorical_generalized_cross_entropy", &[]),
 ];
 
 /// The entry answering to `name` (class name, function name or alias; exact spelling).

@@ -97,6 +97,71 @@ pub fn align_with_axis(
     Ok((t, p, axis))
 }
 
+/// An `axis` argument that is `None` (every axis, batch included), one axis, or several
+/// (Keras's `axis=None | int | tuple`), as used by `Dice` and `Tversky`.
+///
+/// In Keras JSON it is `null`, an integer, or a list of integers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Axes(pub Option<Vec<i64>>);
+
+impl Axes {
+    /// Every axis (Keras's `axis=None`).
+    pub fn all() -> Self {
+        Axes(None)
+    }
+
+    /// The given axes.
+    pub fn of(axes: &[i64]) -> Self {
+        Axes(Some(axes.to_vec()))
+    }
+
+    /// The axes checked against `x` and made non-negative (sorted, deduplicated); `None` for all.
+    ///
+    /// # Errors
+    /// [`LossError::AxisOutOfRange`] or [`LossError::ScalarInput`].
+    pub fn resolve(&self, loss: &str, x: &DynTensor) -> Result<Option<Vec<usize>>> {
+        let Some(axes) = &self.0 else { return Ok(None) };
+        let mut out = axes.iter().map(|&a| x.normalize_axis(loss, a)).collect::<Result<Vec<_>>>()?;
+        out.sort_unstable();
+        out.dedup();
+        Ok(Some(out))
+    }
+}
+
+impl serde::Serialize for Axes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match &self.0 {
+            None => s.serialize_none(),
+            Some(v) if v.len() == 1 => s.serialize_i64(v[0]),
+            Some(v) => v.serialize(s),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Axes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Repr {
+            One(i64),
+            Many(Vec<i64>),
+        }
+        Ok(Axes(match Option::<Repr>::deserialize(d)? {
+            None => None,
+            Some(Repr::One(a)) => Some(vec![a]),
+            Some(Repr::Many(v)) => Some(v),
+        }))
+    }
+}
+
+/// Sums `x` over `axes` (`None`: every axis, giving a scalar).
+pub(crate) fn sum_over(x: DynTensor, axes: &Option<Vec<usize>>) -> DynTensor {
+    match axes {
+        None => x.sum_all(),
+        Some(axes) => axes.iter().rev().fold(x, |x, &a| x.sum_axis(a)),
+    }
+}
+
 /// The float dtype of a tensor, as a [`burn::tensor::FloatDType`].
 pub(crate) fn dtype_of(x: &DynTensor) -> burn::tensor::FloatDType {
     match x.dtype() {
