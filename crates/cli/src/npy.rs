@@ -47,13 +47,19 @@ pub fn read(path: &Path, what: &str) -> Result<Array> {
     let data = match (ts.type_char(), ts.size_field()) {
         (TypeChar::Float, 4) => TensorData::new(npy.into_vec::<f32>().map_err(bad)?, shape.clone()),
         (TypeChar::Float, 8) => TensorData::new(npy.into_vec::<f64>().map_err(bad)?, shape.clone()),
-        (TypeChar::Int, 1 | 2 | 4 | 8) => {
-            let v: Vec<f32> = npy.into_vec::<i64>().map_err(bad)?.into_iter().map(|x| x as f32).collect();
-            TensorData::new(v, shape.clone())
+        (TypeChar::Int, 1) => ints(npy.into_vec::<i8>().map_err(bad)?.into_iter().map(|x| x as f32).collect(), &shape),
+        (TypeChar::Int, 2) => ints(npy.into_vec::<i16>().map_err(bad)?.into_iter().map(|x| x as f32).collect(), &shape),
+        (TypeChar::Int, 4) => ints(npy.into_vec::<i32>().map_err(bad)?.into_iter().map(|x| x as f32).collect(), &shape),
+        (TypeChar::Int, 8) => ints(npy.into_vec::<i64>().map_err(bad)?.into_iter().map(|x| x as f32).collect(), &shape),
+        (TypeChar::Uint, 1) => ints(npy.into_vec::<u8>().map_err(bad)?.into_iter().map(|x| x as f32).collect(), &shape),
+        (TypeChar::Uint, 2) => {
+            ints(npy.into_vec::<u16>().map_err(bad)?.into_iter().map(|x| x as f32).collect(), &shape)
         }
-        (TypeChar::Uint, 1 | 2 | 4 | 8) => {
-            let v: Vec<f32> = npy.into_vec::<u64>().map_err(bad)?.into_iter().map(|x| x as f32).collect();
-            TensorData::new(v, shape.clone())
+        (TypeChar::Uint, 4) => {
+            ints(npy.into_vec::<u32>().map_err(bad)?.into_iter().map(|x| x as f32).collect(), &shape)
+        }
+        (TypeChar::Uint, 8) => {
+            ints(npy.into_vec::<u64>().map_err(bad)?.into_iter().map(|x| x as f32).collect(), &shape)
         }
         (TypeChar::Bool, 1) => {
             let v: Vec<f32> =
@@ -63,6 +69,11 @@ pub fn read(path: &Path, what: &str) -> Result<Array> {
         _ => bail!("{what}: {} has dtype {descr}; use float32, float64, an integer type or bool", path.display()),
     };
     Ok(Array { shape, data })
+}
+
+/// Integer labels become f32, as Keras converts them to the loss dtype (exact up to 2²⁴).
+fn ints(v: Vec<f32>, shape: &[usize]) -> TensorData {
+    TensorData::new(v, shape.to_vec())
 }
 
 /// Writes `values` with `shape` as a little-endian f32 `.npy` file, atomically.

@@ -22,6 +22,9 @@ impl Dir {
     fn i64(&self, name: &str, shape: &[u64], v: &[i64]) -> PathBuf {
         write(&self.path(name), shape, v)
     }
+    fn i32(&self, name: &str, shape: &[u64], v: &[i32]) -> PathBuf {
+        write(&self.path(name), shape, v)
+    }
     fn bool(&self, name: &str, shape: &[u64], v: &[bool]) -> PathBuf {
         write(&self.path(name), shape, v)
     }
@@ -199,4 +202,25 @@ fn bad_input_is_one_line_and_exit_code_2_with_no_output_file() {
     assert_fails(&eval(&["--loss", "mse", "--y-true", s(&t), "--y-pred", s(&p), "--out", s(&nodir)]), "does not exist");
     std::fs::write(d.path("junk.npy"), b"not an npy file").unwrap_or_else(|e| panic!("{e}"));
     assert_fails(&eval(&["--loss", "mse", "--y-true", s(&d.path("junk.npy")), "--y-pred", s(&p)]), "not a valid .npy");
+}
+
+#[test]
+fn sparse_int_labels_with_channels_first_logits() {
+    let d = Dir::new();
+    // Labels (2, 2) as int32, logits (2, 3, 2): class axis 1. Logits favour class 0 by ln 2 only
+    // at position [0, 0]; elsewhere uniform, so each position costs ln 3 except [0, 0].
+    let t = d.i32("t.npy", &[2, 2], &[0, 2, 1, 255]);
+    let mut x = vec![0.0f32; 12];
+    x[0] = std::f32::consts::LN_2; // sample 0, class 0, position 0
+    let p = d.f32("x.npy", &[2, 3, 2], &x);
+    let cfg = r#"{"class_name": "SparseCategoricalCrossentropy", "config": {"from_logits": true, "axis": 1, "ignore_class": 255}}"#;
+    let v = json(&eval(&["--loss", cfg, "--y-true", s(&t), "--y-pred", s(&p), "--json"]));
+    // Position [0,0]: −log(2/4) = ln 2; two more valid positions cost ln 3; 255 is ignored.
+    let expected = (std::f64::consts::LN_2 + 2.0 * 3f64.ln()) / 3.0;
+    assert!(close(v["value"].as_f64().unwrap_or(f64::NAN), expected), "{v}");
+    // Without ignore_class, 255 is an out-of-range label: an error naming value and position.
+    let cfg = r#"{"class_name": "SparseCategoricalCrossentropy", "config": {"from_logits": true, "axis": 1}}"#;
+    assert_fails(&eval(&["--loss", cfg, "--y-true", s(&t), "--y-pred", s(&p)]), "label 255 at position [1, 1]");
+    // With the default axis (-1) the shapes do not pair: the error says which axis to set.
+    assert_fails(&eval(&["--loss", "sparse_categorical_crossentropy", "--y-true", s(&t), "--y-pred", s(&p)]), "axis=1");
 }

@@ -11,7 +11,8 @@ pub enum LossError {
     /// `y_true` and `y_pred` have shapes the loss cannot pair.
     #[error(
         "{loss}: y_true has shape {y_true:?} but y_pred has shape {y_pred:?}; the shapes must match \
-         (a trailing axis of size 1 on either side is squeezed first, as Keras does)"
+         (a trailing axis of size 1 on either side is squeezed first, as Keras does){}",
+        sparse_hint(y_true, y_pred)
     )]
     ShapeMismatch {
         /// Loss name.
@@ -20,6 +21,25 @@ pub enum LossError {
         y_true: Vec<usize>,
         /// Shape of `y_pred`.
         y_pred: Vec<usize>,
+    },
+
+    /// Integer labels whose shape is not y_pred's shape without the class axis.
+    #[error(
+        "{loss}: y_true has shape {y_true:?} but y_pred has shape {y_pred:?} with class axis {axis}; \
+         integer labels must have y_pred's shape without the class axis, {expected:?} \
+         (set `axis` to y_pred's class axis, e.g. axis=1 for channels-first (batch, classes, …) outputs)"
+    )]
+    SparseShapeMismatch {
+        /// Loss name.
+        loss: String,
+        /// Shape of `y_true`.
+        y_true: Vec<usize>,
+        /// Shape of `y_pred`.
+        y_pred: Vec<usize>,
+        /// The class axis used.
+        axis: i64,
+        /// The label shape expected.
+        expected: Vec<usize>,
     },
 
     /// A `sample_weight` or mask does not broadcast to the per-sample losses.
@@ -92,7 +112,8 @@ pub enum LossError {
     /// A class label that is not an integer in `[0, classes)`.
     #[error(
         "{loss}: label {value} at position {position:?} is not a class index in [0, {classes}); \
-         labels must be integers from 0 to {classes} − 1 (use `ignore_class` to skip a padding label)"
+         labels must be integers from 0 to {} (use `ignore_class` to skip a padding label)",
+        .classes.saturating_sub(1)
     )]
     InvalidLabel {
         /// Loss name.
@@ -132,6 +153,15 @@ pub enum LossError {
     /// Reading or converting tensor data failed.
     #[error("tensor data: {0}")]
     Data(String),
+}
+
+/// A hint when y_true looks like integer labels for a one-hot loss.
+fn sparse_hint(y_true: &[usize], y_pred: &[usize]) -> &'static str {
+    if y_true.len() + 1 == y_pred.len() {
+        "; if y_true holds class indices, use SparseCategoricalCrossentropy"
+    } else {
+        ""
+    }
 }
 
 /// Shorthand for `Result<T, LossError>`.

@@ -35,7 +35,7 @@ impl Default for CategoricalGeneralizedCrossEntropyConfig {
 /// As [`crate::sparse_categorical_crossentropy()`]: labels are `y_pred`'s shape without `axis`.
 /// # Errors
 /// [`LossError::InvalidConfig`] unless `0 < q < 1` (as Keras); [`LossError::InvalidLabel`];
-/// [`LossError::ShapeMismatch`].
+/// [`LossError::SparseShapeMismatch`].
 /// # Example
 /// ```
 /// use objectives::prelude::*;

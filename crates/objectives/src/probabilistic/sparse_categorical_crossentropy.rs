@@ -38,6 +38,7 @@ pub(crate) fn align_sparse(
     axis: i64,
 ) -> Result<(DynTensor, DynTensor, usize)> {
     let (mut t, p) = squeeze_or_expand_to_same_rank(y_true.clone(), y_pred.clone());
+    let given_axis = axis;
     let axis = p.normalize_axis(loss, axis)?;
     if t.rank() == p.rank() && t.shape().get(axis) == Some(&1) {
         let mut s = t.shape().to_vec();
@@ -47,10 +48,12 @@ pub(crate) fn align_sparse(
     let mut expected = p.shape().to_vec();
     expected.remove(axis);
     if t.shape() != expected.as_slice() {
-        return Err(LossError::ShapeMismatch {
+        return Err(LossError::SparseShapeMismatch {
             loss: loss.to_string(),
             y_true: y_true.shape().to_vec(),
             y_pred: y_pred.shape().to_vec(),
+            axis: given_axis,
+            expected,
         });
     }
     let t = t.cast(crate::shape::dtype_of(&p));
@@ -70,7 +73,7 @@ pub(crate) fn align_sparse(
 /// result has the labels' shape.
 /// # Errors
 /// [`LossError::InvalidLabel`] naming the first label that is not an integer in
-/// `[0, classes)` (Keras on JAX silently returns 0 there); [`LossError::ShapeMismatch`];
+/// `[0, classes)` (Keras on JAX silently returns 0 there); [`LossError::SparseShapeMismatch`];
 /// [`LossError::AxisOutOfRange`].
 /// # Example
 /// ```
