@@ -59,18 +59,3 @@ pub(crate) fn one_hot(labels: &DynTensor, target: &[usize], axis: usize) -> DynT
     let hot: Tensor<MAX_RANK> = l.equal(idx).float().cast(crate::shape::dtype_of(labels));
     DynTensor::from_padded(hot, target.to_vec())
 }
-
-/// Refuses a `label_smoothing` outside `[0, 1]`.
-///
-/// # Errors
-/// [`LossError::InvalidConfig`].
-pub(crate) fn check_smoothing(loss: &str, s: f64) -> Result<()> {
-    if (0.0..=1.0).contains(&s) {
-        Ok(())
-    } else {
-        Err(LossError::InvalidConfig {
-            loss: loss.to_string(),
-            message: format!("label_smoothing must be in [0, 1], got {s}"),
-        })
-    }
-}

@@ -26,6 +26,7 @@
 //! pure-Rust CPU backend, with threads and SIMD); any burn [`Device`](burn::tensor::Device)
 //! works.
 
+mod args;
 pub mod dyn_tensor;
 pub mod error;
 mod labels;

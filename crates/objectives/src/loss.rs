@@ -338,6 +338,29 @@ macro_rules! keras_loss_fn {
 }
 pub(crate) use keras_loss_fn;
 
+/// Declares the config struct of a loss whose only argument is objectives' `axis` (Keras's
+/// function has none): `axis: i64`, default -1, written to JSON only when changed.
+macro_rules! axis_only_config {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[serde(deny_unknown_fields, default)]
+        pub struct $name {
+            /// The axis the loss reduces (default -1, Keras's behaviour; 1 for channels-first
+            /// outputs such as `(batch, features, H, W)`).
+            #[serde(skip_serializing_if = "crate::loss::is_last_axis")]
+            pub axis: i64,
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self { axis: crate::loss::last_axis() }
+            }
+        }
+    };
+}
+pub(crate) use axis_only_config;
+
 /// `true` for the default axis (-1), so configs of losses that Keras gives no `axis` argument
 /// stay loadable by Keras unless the user changed it.
 pub(crate) fn is_last_axis(axis: &i64) -> bool {

@@ -1,26 +1,14 @@
 //! Hinge loss.
 
-use serde::{Deserialize, Serialize};
-
 use crate::DynTensor;
 use crate::error::Result;
-use crate::loss::{LossFunctionWrapper, is_last_axis, keras_loss_fn, last_axis};
+use crate::loss::{LossFunctionWrapper, axis_only_config, keras_loss_fn};
 use crate::shape::align_with_axis;
 
-/// Arguments of [`hinge`] (`axis` is objectives' extension).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct HingeConfig {
-    /// The axis averaged over (default -1).
-    #[serde(skip_serializing_if = "is_last_axis")]
-    pub axis: i64,
-}
-
-impl Default for HingeConfig {
-    fn default() -> Self {
-        Self { axis: last_axis() }
-    }
-}
+axis_only_config!(
+    /// Arguments of [`hinge`] (`axis` is objectives' extension).
+    HingeConfig
+);
 
 /// Keras's `convert_binary_labels_to_hinge`: if **every** element of `y_true` is 0 or 1, map
 /// the labels to −1/1 (`2·y − 1`); otherwise leave them. The decision is over the whole tensor.

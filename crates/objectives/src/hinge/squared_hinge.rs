@@ -1,27 +1,15 @@
 //! Squared hinge loss.
 
-use serde::{Deserialize, Serialize};
-
 use crate::DynTensor;
 use crate::error::Result;
 use crate::hinge::hinge::convert_binary_labels_to_hinge;
-use crate::loss::{LossFunctionWrapper, is_last_axis, keras_loss_fn, last_axis};
+use crate::loss::{LossFunctionWrapper, axis_only_config, keras_loss_fn};
 use crate::shape::align_with_axis;
 
-/// Arguments of [`squared_hinge`] (`axis` is objectives' extension).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SquaredHingeConfig {
-    /// The axis averaged over (default -1).
-    #[serde(skip_serializing_if = "is_last_axis")]
-    pub axis: i64,
-}
-
-impl Default for SquaredHingeConfig {
-    fn default() -> Self {
-        Self { axis: last_axis() }
-    }
-}
+axis_only_config!(
+    /// Arguments of [`squared_hinge`] (`axis` is objectives' extension).
+    SquaredHingeConfig
+);
 
 /// Squared hinge loss, unreduced. 0/1 labels are converted to −1/1 when *all* labels are 0 or 1
 /// (as in [`crate::hinge()`]).

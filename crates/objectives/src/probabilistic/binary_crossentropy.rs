@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::DynTensor;
+use crate::args::check_smoothing;
 use crate::error::Result;
-use crate::labels::check_smoothing;
 use crate::loss::{LossFunctionWrapper, keras_loss_fn, last_axis};
 use crate::math::{clip_probabilities, log_sigmoid};
 use crate::shape::align_with_axis;

@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::DynTensor;
-use crate::error::{LossError, Result};
-use crate::labels::check_smoothing;
+use crate::args::{check_gamma, check_smoothing};
+use crate::error::Result;
 use crate::loss::{LossFunctionWrapper, keras_loss_fn, last_axis};
 use crate::math::{clip_probabilities, log_sigmoid};
 use crate::shape::align_with_axis;
@@ -75,12 +75,7 @@ pub fn binary_focal_crossentropy(
     config: &BinaryFocalCrossentropyConfig,
 ) -> Result<DynTensor> {
     check_smoothing("BinaryFocalCrossentropy", config.label_smoothing)?;
-    if !(config.gamma >= 0.0 && config.gamma.is_finite()) {
-        return Err(LossError::InvalidConfig {
-            loss: "BinaryFocalCrossentropy".into(),
-            message: format!("gamma must be a finite number ≥ 0, got {}", config.gamma),
-        });
-    }
+    check_gamma("BinaryFocalCrossentropy", config.gamma)?;
     let (t, p, axis) = align_with_axis("binary_focal_crossentropy", y_true, y_pred, config.axis)?;
     let s = config.label_smoothing;
     let t = if s != 0.0 { t.map(|t| t.mul_scalar(1.0 - s).add_scalar(0.5 * s)) } else { t };

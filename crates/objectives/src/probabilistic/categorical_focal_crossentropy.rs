@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::DynTensor;
-use crate::error::{LossError, Result};
-use crate::labels::check_smoothing;
+use crate::args::{check_gamma, check_smoothing};
+use crate::error::Result;
 use crate::loss::{LossFunctionWrapper, keras_loss_fn, last_axis};
 use crate::math::{clip_probabilities, log_softmax};
 use crate::probabilistic::categorical_crossentropy::smooth_one_hot;
@@ -65,12 +65,7 @@ pub fn categorical_focal_crossentropy(
     config: &CategoricalFocalCrossentropyConfig,
 ) -> Result<DynTensor> {
     check_smoothing("CategoricalFocalCrossentropy", config.label_smoothing)?;
-    if !(config.gamma >= 0.0 && config.gamma.is_finite()) {
-        return Err(LossError::InvalidConfig {
-            loss: "CategoricalFocalCrossentropy".into(),
-            message: format!("gamma must be a finite number ≥ 0, got {}", config.gamma),
-        });
-    }
+    check_gamma("CategoricalFocalCrossentropy", config.gamma)?;
     let (t, p, axis) = align_with_axis("categorical_focal_crossentropy", y_true, y_pred, config.axis)?;
     let k = p.shape()[axis];
     let t = smooth_one_hot(t, config.label_smoothing, k);

@@ -1,27 +1,15 @@
 //! Poisson loss.
 
-use serde::{Deserialize, Serialize};
-
 use crate::DynTensor;
 use crate::EPSILON;
 use crate::error::Result;
-use crate::loss::{LossFunctionWrapper, is_last_axis, keras_loss_fn, last_axis};
+use crate::loss::{LossFunctionWrapper, axis_only_config, keras_loss_fn};
 use crate::shape::align_with_axis;
 
-/// Arguments of [`poisson`] (`axis` is objectives' extension).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct PoissonConfig {
-    /// The axis averaged over (default -1).
-    #[serde(skip_serializing_if = "is_last_axis")]
-    pub axis: i64,
-}
-
-impl Default for PoissonConfig {
-    fn default() -> Self {
-        Self { axis: last_axis() }
-    }
-}
+axis_only_config!(
+    /// Arguments of [`poisson`] (`axis` is objectives' extension).
+    PoissonConfig
+);
 
 /// Poisson negative log-likelihood (without the `log(y_true!)` constant), unreduced.
 ///

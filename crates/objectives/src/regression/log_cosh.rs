@@ -1,27 +1,15 @@
 //! Logarithm of the hyperbolic cosine of the error.
 
-use serde::{Deserialize, Serialize};
-
 use crate::DynTensor;
 use crate::error::Result;
-use crate::loss::{LossFunctionWrapper, is_last_axis, keras_loss_fn, last_axis};
+use crate::loss::{LossFunctionWrapper, axis_only_config, keras_loss_fn};
 use crate::math::softplus;
 use crate::shape::align_with_axis;
 
-/// Arguments of [`log_cosh`] (`axis` is objectives' extension).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct LogCoshConfig {
-    /// The axis averaged over (default -1).
-    #[serde(skip_serializing_if = "is_last_axis")]
-    pub axis: i64,
-}
-
-impl Default for LogCoshConfig {
-    fn default() -> Self {
-        Self { axis: last_axis() }
-    }
-}
+axis_only_config!(
+    /// Arguments of [`log_cosh`] (`axis` is objectives' extension).
+    LogCoshConfig
+);
 
 /// Log-cosh loss, unreduced: about `x²/2` for small errors and `|x| − log 2` for large ones.
 ///

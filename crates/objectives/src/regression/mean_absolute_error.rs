@@ -1,26 +1,14 @@
 //! Mean absolute error.
 
-use serde::{Deserialize, Serialize};
-
 use crate::DynTensor;
 use crate::error::Result;
-use crate::loss::{LossFunctionWrapper, is_last_axis, keras_loss_fn, last_axis};
+use crate::loss::{LossFunctionWrapper, axis_only_config, keras_loss_fn};
 use crate::shape::align_with_axis;
 
-/// Arguments of [`mean_absolute_error`] (`axis` is objectives' extension).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct MeanAbsoluteErrorConfig {
-    /// The axis averaged over (default -1).
-    #[serde(skip_serializing_if = "is_last_axis")]
-    pub axis: i64,
-}
-
-impl Default for MeanAbsoluteErrorConfig {
-    fn default() -> Self {
-        Self { axis: last_axis() }
-    }
-}
+axis_only_config!(
+    /// Arguments of [`mean_absolute_error`] (`axis` is objectives' extension).
+    MeanAbsoluteErrorConfig
+);
 
 /// Mean absolute error, unreduced.
 ///
