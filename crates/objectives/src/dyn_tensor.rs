@@ -314,6 +314,32 @@ impl DynTensor {
         self.drop_axis(axis, r)
     }
 
+    /// The elements `start..start + len` along `axis` (e.g. a micro-batch along axis 0).
+    ///
+    /// # Errors
+    /// [`LossError::AxisOutOfRange`] or [`LossError::Data`] if the range does not fit.
+    pub fn narrow(self, axis: usize, start: usize, len: usize) -> Result<Self> {
+        let Some(&size) = self.shape.get(axis) else {
+            return Err(LossError::AxisOutOfRange {
+                loss: "narrow".into(),
+                axis: axis as i64,
+                rank: self.shape.len(),
+                shape: self.shape,
+            });
+        };
+        if start.checked_add(len).is_none_or(|end| end > size) {
+            return Err(LossError::Data(format!(
+                "narrow: {start}..{} is outside axis {axis} of size {size} (shape {:?})",
+                start.saturating_add(len),
+                self.shape
+            )));
+        }
+        let d = self.padded_axis(axis);
+        let mut shape = self.shape;
+        shape[axis] = len;
+        Ok(Self { inner: self.inner.narrow(d, start, len), shape })
+    }
+
     /// Removes the last axis, which must have size 1.
     pub(crate) fn squeeze_last(self) -> Self {
         debug_assert_eq!(self.shape.last(), Some(&1));

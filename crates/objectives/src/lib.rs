@@ -32,6 +32,7 @@ pub mod error;
 mod labels;
 pub mod loss;
 mod math;
+pub mod partial;
 pub mod reduce;
 pub mod registry;
 pub mod shape;

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::dyn_tensor::DynTensor;
 use crate::error::{LossError, Result};
+use crate::partial::Partial;
 use crate::reduce::{Reduction, reduce_weighted_values};
 use crate::shape::align_weight;
 
@@ -69,12 +70,44 @@ pub trait Loss: fmt::Debug + Send + Sync {
         sample_weight: Option<&DynTensor>,
         mask: Option<&DynTensor>,
     ) -> Result<DynTensor> {
+        let (values, mask) = self.masked_values(y_true, y_pred, mask)?;
+        reduce_weighted_values(values, sample_weight.cloned(), mask, self.reduction())
+    }
+
+    /// The loss over one part of a batch as a [`Partial`] (numerator and normalizer), to be
+    /// merged exactly with the other parts by [`crate::partial::merge`] — for micro-batches,
+    /// gradient accumulation or several devices. Arguments as [`Loss::compute`].
+    ///
+    /// # Errors
+    /// As [`Loss::compute`], and as [`crate::partial::partial`].
+    fn partial(
+        &self,
+        y_true: &DynTensor,
+        y_pred: &DynTensor,
+        sample_weight: Option<&DynTensor>,
+        mask: Option<&DynTensor>,
+    ) -> Result<Partial> {
+        let (values, mask) = self.masked_values(y_true, y_pred, mask)?;
+        crate::partial::partial(values, sample_weight.cloned(), mask, self.reduction())
+    }
+
+    /// Per-sample losses (inputs cast to [`Loss::dtype`]) and the mask the reducer must apply:
+    /// the caller's `mask` combined with the loss's own (Keras's `in_mask & out_mask`).
+    ///
+    /// # Errors
+    /// As [`Loss::per_sample`], or a mask that does not broadcast.
+    fn masked_values(
+        &self,
+        y_true: &DynTensor,
+        y_pred: &DynTensor,
+        mask: Option<&DynTensor>,
+    ) -> Result<(DynTensor, Option<DynTensor>)> {
         let dtype = self.dtype();
         let y_true = y_true.clone().cast(dtype);
         let y_pred = y_pred.clone().cast(dtype);
         let LossValues { values, mask: out_mask } = self.per_sample(&y_true, &y_pred)?;
         let mask = combine_masks(&values, mask.cloned(), out_mask)?;
-        reduce_weighted_values(values, sample_weight.cloned(), mask, self.reduction())
+        Ok((values, mask))
     }
 }
 

@@ -137,26 +137,42 @@ fn divide_no_nan(a: DynTensor, b: DynTensor) -> DynTensor {
     a.map(|a| a.div(safe).mask_fill(zero, 0.0))
 }
 
+/// How [`apply_mask`] turns the mask into a weight.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MaskMode {
+    /// Keras's `mean`/`sum_over_batch_size`: `where(m ≠ 0, numel(m) / Σm, 0)`.
+    Rescale,
+    /// For partials of those reductions: `where(m ≠ 0, 1, 0)`; the rescale moves to the normalizer.
+    Indicator,
+    /// Keras's other reductions: the mask as given.
+    Raw,
+}
+
 /// Keras's `apply_mask`: folds the mask into the sample weight.
 fn apply_mask(
     values: &DynTensor,
     sample_weight: Option<DynTensor>,
     mask: Option<DynTensor>,
-    reduction: Reduction,
+    mode: MaskMode,
 ) -> Result<Option<DynTensor>> {
     let Some(mask) = mask else { return Ok(sample_weight) };
-    let mask = if reduction.rescales_mask() {
-        let total = mask.numel() as f64;
-        let valid = mask.clone().sum_all();
-        let dtype = dtype_of(&mask);
-        let total = DynTensor::full(&[], total, dtype, &mask.device())?;
-        let w = divide_no_nan(total, valid).into_padded();
-        mask.map(|m| {
-            let invalid = m.clone().equal_elem(0.0);
-            w.expand(m.dims()).mask_fill(invalid, 0.0)
-        })
-    } else {
-        mask
+    let mask = match mode {
+        MaskMode::Rescale => {
+            let total = mask.numel() as f64;
+            let valid = mask.clone().sum_all();
+            let dtype = dtype_of(&mask);
+            let total = DynTensor::full(&[], total, dtype, &mask.device())?;
+            let w = divide_no_nan(total, valid).into_padded();
+            mask.map(|m| {
+                let invalid = m.clone().equal_elem(0.0);
+                w.expand(m.dims()).mask_fill(invalid, 0.0)
+            })
+        }
+        MaskMode::Indicator => {
+            let dtype = dtype_of(&mask);
+            mask.map(|m| m.not_equal_elem(0.0).float().cast(dtype))
+        }
+        MaskMode::Raw => mask,
     };
     // Check the mask against the losses the way a weight is checked, so the error names the mask.
     align_weight("mask", values.clone(), mask.clone())?;
@@ -165,6 +181,27 @@ fn apply_mask(
         Some(sw) => {
             let (mask, sw) = align_weight("sample_weight", mask, sw)?;
             Ok(Some(sw.broadcast_mul(mask).ok_or_else(|| unreachable_shape("mask"))?))
+        }
+    }
+}
+
+/// Casts the weight and mask to the values' dtype, folds the mask in (`mode`), aligns the weight
+/// and multiplies: `(values · sw, sw)`.
+pub(crate) fn weigh(
+    values: DynTensor,
+    sample_weight: Option<DynTensor>,
+    mask: Option<DynTensor>,
+    mode: MaskMode,
+) -> Result<(DynTensor, Option<DynTensor>)> {
+    let dtype = dtype_of(&values);
+    let sample_weight = sample_weight.map(|w| w.cast(dtype));
+    let mask = mask.map(|m| m.cast(dtype));
+    match apply_mask(&values, sample_weight, mask, mode)? {
+        None => Ok((values, None)),
+        Some(sw) => {
+            let (values, sw) = align_weight("sample_weight", values, sw)?;
+            let weighted = values.broadcast_mul(sw.clone()).ok_or_else(|| unreachable_shape("sample_weight"))?;
+            Ok((weighted, Some(sw)))
         }
     }
 }
@@ -186,18 +223,8 @@ pub fn reduce_weighted_values(
     mask: Option<DynTensor>,
     reduction: Reduction,
 ) -> Result<DynTensor> {
-    let dtype = dtype_of(&values);
-    let sample_weight = sample_weight.map(|w| w.cast(dtype));
-    let mask = mask.map(|m| m.cast(dtype));
-    let sample_weight = apply_mask(&values, sample_weight, mask, reduction)?;
-    let (values, sample_weight) = match sample_weight {
-        None => (values, None),
-        Some(sw) => {
-            let (values, sw) = align_weight("sample_weight", values, sw)?;
-            let weighted = values.broadcast_mul(sw.clone()).ok_or_else(|| unreachable_shape("sample_weight"))?;
-            (weighted, Some(sw))
-        }
-    };
+    let mode = if reduction.rescales_mask() { MaskMode::Rescale } else { MaskMode::Raw };
+    let (values, sample_weight) = weigh(values, sample_weight, mask, mode)?;
     Ok(reduce_values(values, sample_weight, reduction))
 }
 
