@@ -246,6 +246,12 @@ impl DynTensor {
         Self::from_padded(f(self.inner, other.inner), shape)
     }
 
+    /// Element-wise product of two tensors of the same shape (panics in debug builds otherwise;
+    /// crate-internal callers check shapes first).
+    pub(crate) fn zip_same(self, other: Self) -> Self {
+        self.zip(other, |a, b| a.mul(b))
+    }
+
     /// Element-wise product with NumPy broadcasting; `None` if the shapes do not broadcast.
     pub fn broadcast_mul(self, other: Self) -> Option<Self> {
         let shape = broadcast_shapes(&self.shape, &other.shape)?;

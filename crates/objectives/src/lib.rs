@@ -35,6 +35,7 @@ mod math;
 pub mod partial;
 pub mod reduce;
 pub mod registry;
+pub mod semantics;
 pub mod shape;
 
 pub mod regression {

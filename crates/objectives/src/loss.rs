@@ -9,7 +9,8 @@ use serde_json::{Map, Value};
 use crate::dyn_tensor::DynTensor;
 use crate::error::{LossError, Result};
 use crate::partial::Partial;
-use crate::reduce::{Reduction, reduce_weighted_values};
+use crate::reduce::Reduction;
+use crate::semantics::{Semantics, reduce_as};
 use crate::shape::align_weight;
 
 /// Per-sample losses, plus the mask a loss attaches to its own output (Keras's `_keras_mask` on
@@ -48,6 +49,11 @@ pub trait Loss: fmt::Debug + Send + Sync {
         FloatDType::F32
     }
 
+    /// Which Keras generation's reduction the loss reproduces (default: Keras 3).
+    fn semantics(&self) -> Semantics {
+        Semantics::Keras3
+    }
+
     /// The unreduced per-sample losses (inputs already cast to [`Loss::dtype`]).
     ///
     /// # Errors
@@ -70,8 +76,23 @@ pub trait Loss: fmt::Debug + Send + Sync {
         sample_weight: Option<&DynTensor>,
         mask: Option<&DynTensor>,
     ) -> Result<DynTensor> {
+        self.compute_as(self.semantics(), y_true, y_pred, sample_weight, mask)
+    }
+
+    /// [`Loss::compute`] with the reduction of another Keras generation, for this call only.
+    ///
+    /// # Errors
+    /// As [`Loss::compute`] and [`crate::semantics::reduce_as`].
+    fn compute_as(
+        &self,
+        semantics: Semantics,
+        y_true: &DynTensor,
+        y_pred: &DynTensor,
+        sample_weight: Option<&DynTensor>,
+        mask: Option<&DynTensor>,
+    ) -> Result<DynTensor> {
         let (values, mask) = self.masked_values(y_true, y_pred, mask)?;
-        reduce_weighted_values(values, sample_weight.cloned(), mask, self.reduction())
+        reduce_as(semantics, values, sample_weight.cloned(), mask, self.reduction())
     }
 
     /// The loss over one part of a batch as a [`Partial`] (numerator and normalizer), to be
@@ -206,6 +227,9 @@ pub struct LossFunctionWrapper<F> {
     pub name: String,
     /// The compute dtype; `None` means Keras's default, `float32`.
     pub dtype: Option<FloatDType>,
+    /// Which Keras generation's reduction to reproduce (default Keras 3; not part of the Keras
+    /// config, so not serialized).
+    pub semantics: Semantics,
 }
 
 impl<F: LossFn + Default> Default for LossFunctionWrapper<F> {
@@ -217,7 +241,13 @@ impl<F: LossFn + Default> Default for LossFunctionWrapper<F> {
 impl<F: LossFn> LossFunctionWrapper<F> {
     /// Wraps `func` with Keras's defaults: `sum_over_batch_size`, the default name, `float32`.
     pub fn new(func: F) -> Self {
-        Self { func, reduction: Reduction::default(), name: F::DEFAULT_NAME.to_string(), dtype: None }
+        Self {
+            func,
+            reduction: Reduction::default(),
+            name: F::DEFAULT_NAME.to_string(),
+            dtype: None,
+            semantics: Semantics::Keras3,
+        }
     }
 
     /// Sets the reduction.
@@ -238,6 +268,13 @@ impl<F: LossFn> LossFunctionWrapper<F> {
     #[must_use]
     pub fn with_dtype(mut self, dtype: FloatDType) -> Self {
         self.dtype = Some(dtype);
+        self
+    }
+
+    /// Reduces as another Keras generation does (see [`Semantics`]).
+    #[must_use]
+    pub fn with_semantics(mut self, semantics: Semantics) -> Self {
+        self.semantics = semantics;
         self
     }
 
@@ -267,7 +304,7 @@ impl<F: LossFn> LossFunctionWrapper<F> {
             Some(v) => Some(parse_dtype(&v)?),
         };
         let func = F::from_config(rest)?;
-        Ok(Self { func, reduction, name, dtype })
+        Ok(Self { func, reduction, name, dtype, semantics: Semantics::Keras3 })
     }
 }
 
@@ -311,6 +348,10 @@ impl<F: LossFn> Loss for LossFunctionWrapper<F> {
 
     fn dtype(&self) -> FloatDType {
         self.dtype.unwrap_or(FloatDType::F32)
+    }
+
+    fn semantics(&self) -> Semantics {
+        self.semantics
     }
 
     fn per_sample(&self, y_true: &DynTensor, y_pred: &DynTensor) -> Result<LossValues> {
