@@ -246,6 +246,22 @@ impl DynTensor {
         Self::from_padded(f(self.inner, other.inner), shape)
     }
 
+    /// Combines two tensors of the same shape element-wise with `f` on their padded tensors
+    /// (e.g. `|t, p| t.sub(p).square()`).
+    ///
+    /// # Errors
+    /// [`LossError::ShapeMismatch`] if the shapes differ.
+    pub fn zip_with(
+        self,
+        other: Self,
+        f: impl FnOnce(Tensor<MAX_RANK>, Tensor<MAX_RANK>) -> Tensor<MAX_RANK>,
+    ) -> Result<Self> {
+        if self.shape != other.shape {
+            return Err(LossError::ShapeMismatch { loss: "zip_with".into(), y_true: self.shape, y_pred: other.shape });
+        }
+        Ok(self.zip(other, f))
+    }
+
     /// Element-wise product of two tensors of the same shape (panics in debug builds otherwise;
     /// crate-internal callers check shapes first).
     pub(crate) fn zip_same(self, other: Self) -> Self {

@@ -27,6 +27,7 @@
 //! works.
 
 mod args;
+pub mod custom;
 pub mod dyn_tensor;
 pub mod error;
 mod labels;
