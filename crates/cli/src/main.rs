@@ -26,8 +26,30 @@ struct Cli {
 enum Command {
     /// Evaluate a loss (and optionally its gradient) on .npy files.
     Eval(EvalArgs),
+    /// Show, shape by shape, how a loss reduces inputs of the given shapes.
+    Explain(ExplainArgs),
     /// List every loss with its names and aliases.
     List,
+}
+
+/// Arguments of `objectives explain`.
+#[derive(clap::Args)]
+pub struct ExplainArgs {
+    /// The loss: a name or alias, or Keras's serialized JSON (inline, or `@file.json`).
+    #[arg(long)]
+    pub loss: String,
+    /// Shape of y_pred, e.g. 64,7,16,16.
+    #[arg(long)]
+    pub y_pred_shape: String,
+    /// Shape of y_true (default: y_pred's, or without the class axis for sparse labels).
+    #[arg(long)]
+    pub y_true_shape: Option<String>,
+    /// Shape of the sample weight, e.g. 64 or 64,16,16 (`scalar` or an empty string for a scalar).
+    #[arg(long)]
+    pub sample_weight_shape: Option<String>,
+    /// Shape of the mask over the per-sample losses.
+    #[arg(long)]
+    pub mask_shape: Option<String>,
 }
 
 /// Arguments of `objectives eval`.
@@ -64,6 +86,7 @@ pub struct EvalArgs {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Eval(args) => eval::run(&args),
+        Command::Explain(args) => explain(&args),
         Command::List => {
             println!("{:<30} {:<32} aliases", "class", "function");
             for e in objectives::registry::ALL_LOSSES {
@@ -72,6 +95,34 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Parses `64,7,16,16` (or `scalar` / an empty string for a 0-d shape).
+fn parse_shape(flag: &str, text: &str) -> anyhow::Result<Vec<usize>> {
+    let t = text.trim();
+    if t.is_empty() || t == "scalar" {
+        return Ok(vec![]);
+    }
+    t.split(',')
+        .map(|d| {
+            d.trim().parse::<usize>().map_err(|_| {
+                anyhow::anyhow!(
+                    "{flag}: `{text}` is not a shape; write the dimensions separated by commas, e.g. 64,7,16,16"
+                )
+            })
+        })
+        .collect()
+}
+
+fn explain(args: &ExplainArgs) -> anyhow::Result<()> {
+    let loss = eval::parse_loss(&args.loss)?;
+    let y_pred = parse_shape("--y-pred-shape", &args.y_pred_shape)?;
+    let y_true = args.y_true_shape.as_deref().map(|s| parse_shape("--y-true-shape", s)).transpose()?;
+    let sw = args.sample_weight_shape.as_deref().map(|s| parse_shape("--sample-weight-shape", s)).transpose()?;
+    let mask = args.mask_shape.as_deref().map(|s| parse_shape("--mask-shape", s)).transpose()?;
+    let plan = objectives::explain(loss.as_ref(), y_true.as_deref(), &y_pred, sw.as_deref(), mask.as_deref())?;
+    print!("{plan}");
+    Ok(())
 }
 
 fn main() -> ExitCode {

@@ -224,3 +224,20 @@ fn sparse_int_labels_with_channels_first_logits() {
     // With the default axis (-1) the shapes do not pair: the error says which axis to set.
     assert_fails(&eval(&["--loss", "sparse_categorical_crossentropy", "--y-true", s(&t), "--y-pred", s(&p)]), "axis=1");
 }
+
+#[test]
+fn explain_prints_the_motivating_plan() {
+    let out = Command::new(env!("CARGO_BIN_EXE_objectives"))
+        .args(["explain", "--loss", r#"{"class_name": "MeanSquaredError", "config": {"axis": 1}}"#])
+        .args(["--y-pred-shape", "64,7,16,16", "--sample-weight-shape", "64,16,16"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("reduces axis 1") && text.contains("[64, 16, 16]") && text.contains("/ 16384"), "{text}");
+    let bad = Command::new(env!("CARGO_BIN_EXE_objectives"))
+        .args(["explain", "--loss", "mse", "--y-pred-shape", "64,x"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_fails(&bad, "--y-pred-shape");
+}

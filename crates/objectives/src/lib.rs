@@ -30,6 +30,7 @@ mod args;
 pub mod custom;
 pub mod dyn_tensor;
 pub mod error;
+pub mod explain;
 mod labels;
 pub mod loss;
 mod math;
@@ -81,6 +82,7 @@ pub(crate) mod testing;
 
 pub use dyn_tensor::{DynTensor, MAX_RANK};
 pub use error::{LossError, Result};
+pub use explain::{Plan, explain};
 pub use hinge::categorical_hinge::{CategoricalHinge, CategoricalHingeConfig, categorical_hinge};
 pub use hinge::hinge::{Hinge, HingeConfig, hinge};
 pub use hinge::squared_hinge::{SquaredHinge, SquaredHingeConfig, squared_hinge};

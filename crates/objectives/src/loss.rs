@@ -49,6 +49,11 @@ pub trait Loss: fmt::Debug + Send + Sync {
         FloatDType::F32
     }
 
+    /// The per-sample formula in one line (empty if unknown), shown by [`crate::explain`].
+    fn formula(&self) -> &str {
+        ""
+    }
+
     /// Which Keras generation's reduction the loss reproduces (default: Keras 3).
     fn semantics(&self) -> Semantics {
         Semantics::Keras3
@@ -196,6 +201,8 @@ pub trait LossFn: Clone + fmt::Debug + Send + Sync + 'static {
     const CLASS_NAME: &'static str;
     /// The default `name`, e.g. `"huber_loss"`.
     const DEFAULT_NAME: &'static str;
+    /// The per-sample formula in one line, for [`crate::explain`] (empty: none given).
+    const FORMULA: &'static str = "";
 
     /// Per-sample losses for `(y_true, y_pred)`.
     ///
@@ -354,6 +361,10 @@ impl<F: LossFn> Loss for LossFunctionWrapper<F> {
         self.semantics
     }
 
+    fn formula(&self) -> &str {
+        F::FORMULA
+    }
+
     fn per_sample(&self, y_true: &DynTensor, y_pred: &DynTensor) -> Result<LossValues> {
         self.func.per_sample(y_true, y_pred)
     }
@@ -391,9 +402,13 @@ pub(crate) fn serde_from_config<T: serde::de::DeserializeOwned>(class: &str, con
 /// Implements [`LossFn`] for a config struct: names, per-sample function, serde config I/O.
 macro_rules! keras_loss_fn {
     ($config:ty, $class:literal, $default_name:literal, $func:path) => {
+        $crate::loss::keras_loss_fn!($config, $class, $default_name, $func, formula = "");
+    };
+    ($config:ty, $class:literal, $default_name:literal, $func:path, formula = $formula:literal) => {
         impl $crate::loss::LossFn for $config {
             const CLASS_NAME: &'static str = $class;
             const DEFAULT_NAME: &'static str = $default_name;
+            const FORMULA: &'static str = $formula;
             fn per_sample(
                 &self,
                 y_true: &$crate::DynTensor,

@@ -40,7 +40,13 @@ pub fn categorical_hinge(y_true: &DynTensor, y_pred: &DynTensor, config: &Catego
     Ok(neg.zip(pos, |n, p| n.sub(p).add_scalar(1.0).clamp_min(0.0)))
 }
 
-keras_loss_fn!(CategoricalHingeConfig, "CategoricalHinge", "categorical_hinge", categorical_hinge);
+keras_loss_fn!(
+    CategoricalHingeConfig,
+    "CategoricalHinge",
+    "categorical_hinge",
+    categorical_hinge,
+    formula = "max(max_axis((1 − y_true)·y_pred) − Σ_axis y_true·y_pred + 1, 0)"
+);
 
 /// `keras.losses.CategoricalHinge`: [`categorical_hinge`] plus a [`crate::Reduction`].
 pub type CategoricalHinge = LossFunctionWrapper<CategoricalHingeConfig>;

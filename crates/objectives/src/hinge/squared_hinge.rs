@@ -39,7 +39,13 @@ pub fn squared_hinge(y_true: &DynTensor, y_pred: &DynTensor, config: &SquaredHin
     Ok(l.mean_axis(axis))
 }
 
-keras_loss_fn!(SquaredHingeConfig, "SquaredHinge", "squared_hinge", squared_hinge);
+keras_loss_fn!(
+    SquaredHingeConfig,
+    "SquaredHinge",
+    "squared_hinge",
+    squared_hinge,
+    formula = "mean(max(1 − y_true·y_pred, 0)², axis)"
+);
 
 /// `keras.losses.SquaredHinge`: [`squared_hinge`] plus a [`crate::Reduction`].
 pub type SquaredHinge = LossFunctionWrapper<SquaredHingeConfig>;

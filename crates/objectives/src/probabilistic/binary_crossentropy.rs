@@ -86,7 +86,13 @@ pub(crate) fn binary_crossentropy_elementwise(
     }
 }
 
-keras_loss_fn!(BinaryCrossentropyConfig, "BinaryCrossentropy", "binary_crossentropy", binary_crossentropy);
+keras_loss_fn!(
+    BinaryCrossentropyConfig,
+    "BinaryCrossentropy",
+    "binary_crossentropy",
+    binary_crossentropy,
+    formula = "mean(−(y·log p + (1 − y)·log(1 − p)), axis)"
+);
 
 /// `keras.losses.BinaryCrossentropy`: [`binary_crossentropy`] plus a [`crate::Reduction`].
 pub type BinaryCrossentropy = LossFunctionWrapper<BinaryCrossentropyConfig>;

@@ -106,7 +106,8 @@ keras_loss_fn!(
     BinaryFocalCrossentropyConfig,
     "BinaryFocalCrossentropy",
     "binary_focal_crossentropy",
-    binary_focal_crossentropy
+    binary_focal_crossentropy,
+    formula = "mean((1 − p_t)^γ · bce, axis)"
 );
 
 /// `keras.losses.BinaryFocalCrossentropy`: [`binary_focal_crossentropy`] plus a

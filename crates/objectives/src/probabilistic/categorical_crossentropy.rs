@@ -90,7 +90,8 @@ keras_loss_fn!(
     CategoricalCrossentropyConfig,
     "CategoricalCrossentropy",
     "categorical_crossentropy",
-    categorical_crossentropy
+    categorical_crossentropy,
+    formula = "−Σ_axis y·log p"
 );
 
 /// `keras.losses.CategoricalCrossentropy`: [`categorical_crossentropy`] plus a

@@ -90,7 +90,8 @@ keras_loss_fn!(
     CategoricalFocalCrossentropyConfig,
     "CategoricalFocalCrossentropy",
     "categorical_focal_crossentropy",
-    categorical_focal_crossentropy
+    categorical_focal_crossentropy,
+    formula = "Σ_axis α·(1 − p)^γ·(−y·log p)"
 );
 
 /// `keras.losses.CategoricalFocalCrossentropy`: [`categorical_focal_crossentropy`] plus a

@@ -71,7 +71,8 @@ keras_loss_fn!(
     CategoricalGeneralizedCrossEntropyConfig,
     "CategoricalGeneralizedCrossEntropy",
     "categorical_generalized_cross_entropy",
-    categorical_generalized_cross_entropy
+    categorical_generalized_cross_entropy,
+    formula = "(1 − p[y_true]^q) / q  (class axis removed)"
 );
 
 /// `keras.losses.CategoricalGeneralizedCrossEntropy`:

@@ -42,7 +42,13 @@ pub fn kl_divergence(y_true: &DynTensor, y_pred: &DynTensor, config: &KlDivergen
     Ok(l.sum_axis(axis))
 }
 
-keras_loss_fn!(KlDivergenceConfig, "KLDivergence", "kl_divergence", kl_divergence);
+keras_loss_fn!(
+    KlDivergenceConfig,
+    "KLDivergence",
+    "kl_divergence",
+    kl_divergence,
+    formula = "Σ_axis t·log(t / p),  t, p = clip(y_true, y_pred, ε, 1)"
+);
 
 /// `keras.losses.KLDivergence`: [`kl_divergence`] plus a [`crate::Reduction`].
 pub type KlDivergence = LossFunctionWrapper<KlDivergenceConfig>;

@@ -119,6 +119,7 @@ pub fn sparse_categorical_crossentropy(
 impl LossFn for SparseCategoricalCrossentropyConfig {
     const CLASS_NAME: &'static str = "SparseCategoricalCrossentropy";
     const DEFAULT_NAME: &'static str = "sparse_categorical_crossentropy";
+    const FORMULA: &'static str = "−log p[y_true]  (class axis removed; ignore_class masked)";
     fn per_sample(&self, y_true: &DynTensor, y_pred: &DynTensor) -> Result<LossValues> {
         sparse_categorical_crossentropy(y_true, y_pred, self)
     }

@@ -51,7 +51,13 @@ pub fn cosine_similarity(y_true: &DynTensor, y_pred: &DynTensor, config: &Cosine
     Ok(t.zip(p, |t, p| t.mul(p).neg()).sum_axis(axis))
 }
 
-keras_loss_fn!(CosineSimilarityConfig, "CosineSimilarity", "cosine_similarity", cosine_similarity);
+keras_loss_fn!(
+    CosineSimilarityConfig,
+    "CosineSimilarity",
+    "cosine_similarity",
+    cosine_similarity,
+    formula = "−Σ_axis l2_normalize(y_true) · l2_normalize(y_pred)"
+);
 
 /// `keras.losses.CosineSimilarity`: [`cosine_similarity`] plus a [`crate::Reduction`].
 pub type CosineSimilarity = LossFunctionWrapper<CosineSimilarityConfig>;

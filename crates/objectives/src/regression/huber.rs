@@ -67,7 +67,13 @@ pub fn huber(y_true: &DynTensor, y_pred: &DynTensor, config: &HuberConfig) -> Re
     Ok(l.mean_axis(axis))
 }
 
-keras_loss_fn!(HuberConfig, "Huber", "huber_loss", huber);
+keras_loss_fn!(
+    HuberConfig,
+    "Huber",
+    "huber_loss",
+    huber,
+    formula = "mean(½e² if |e| ≤ δ else δ|e| − ½δ², axis),  e = y_pred − y_true"
+);
 
 /// `keras.losses.Huber`: [`huber`] plus a [`crate::Reduction`].
 pub type Huber = LossFunctionWrapper<HuberConfig>;

@@ -42,7 +42,13 @@ pub fn log_cosh(y_true: &DynTensor, y_pred: &DynTensor, config: &LogCoshConfig) 
     Ok(l.mean_axis(axis))
 }
 
-keras_loss_fn!(LogCoshConfig, "LogCosh", "log_cosh", log_cosh);
+keras_loss_fn!(
+    LogCoshConfig,
+    "LogCosh",
+    "log_cosh",
+    log_cosh,
+    formula = "mean(x + softplus(−2x) − log 2, axis),  x = y_pred − y_true"
+);
 
 /// `keras.losses.LogCosh`: [`log_cosh`] plus a [`crate::Reduction`].
 pub type LogCosh = LossFunctionWrapper<LogCoshConfig>;

@@ -39,7 +39,13 @@ pub fn mean_absolute_error(
     Ok(t.zip(p, |t, p| t.sub(p).abs()).mean_axis(axis))
 }
 
-keras_loss_fn!(MeanAbsoluteErrorConfig, "MeanAbsoluteError", "mean_absolute_error", mean_absolute_error);
+keras_loss_fn!(
+    MeanAbsoluteErrorConfig,
+    "MeanAbsoluteError",
+    "mean_absolute_error",
+    mean_absolute_error,
+    formula = "mean(|y_true − y_pred|, axis)"
+);
 
 /// `keras.losses.MeanAbsoluteError`: [`mean_absolute_error`] plus a [`crate::Reduction`].
 pub type MeanAbsoluteError = LossFunctionWrapper<MeanAbsoluteErrorConfig>;

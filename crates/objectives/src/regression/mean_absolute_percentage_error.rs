@@ -48,7 +48,8 @@ keras_loss_fn!(
     MeanAbsolutePercentageErrorConfig,
     "MeanAbsolutePercentageError",
     "mean_absolute_percentage_error",
-    mean_absolute_percentage_error
+    mean_absolute_percentage_error,
+    formula = "100 · mean(|(y_true − y_pred) / max(|y_true|, ε)|, axis)"
 );
 
 /// `keras.losses.MeanAbsolutePercentageError`: [`mean_absolute_percentage_error`] plus a

@@ -40,7 +40,13 @@ pub fn mean_squared_error(
     Ok(t.zip(p, |t, p| t.sub(p).square()).mean_axis(axis))
 }
 
-keras_loss_fn!(MeanSquaredErrorConfig, "MeanSquaredError", "mean_squared_error", mean_squared_error);
+keras_loss_fn!(
+    MeanSquaredErrorConfig,
+    "MeanSquaredError",
+    "mean_squared_error",
+    mean_squared_error,
+    formula = "mean((y_true − y_pred)², axis)"
+);
 
 /// `keras.losses.MeanSquaredError`: [`mean_squared_error`] plus a [`crate::Reduction`].
 ///

@@ -50,7 +50,8 @@ keras_loss_fn!(
     MeanSquaredLogarithmicErrorConfig,
     "MeanSquaredLogarithmicError",
     "mean_squared_logarithmic_error",
-    mean_squared_logarithmic_error
+    mean_squared_logarithmic_error,
+    formula = "mean((log(max(y_pred, ε) + 1) − log(max(y_true, ε) + 1))², axis)"
 );
 
 /// `keras.losses.MeanSquaredLogarithmicError`: [`mean_squared_logarithmic_error`] plus a

@@ -48,7 +48,13 @@ pub fn dice(y_true: &DynTensor, y_pred: &DynTensor, config: &DiceConfig) -> Resu
     Ok(inter.zip(denom, |i, d| i.mul_scalar(2.0).div(d).neg().add_scalar(1.0)))
 }
 
-keras_loss_fn!(DiceConfig, "Dice", "dice", dice);
+keras_loss_fn!(
+    DiceConfig,
+    "Dice",
+    "dice",
+    dice,
+    formula = "1 − 2·Σ_axis y_true·y_pred / (Σ_axis y_true + Σ_axis y_pred + ε)"
+);
 
 /// `keras.losses.Dice`: [`dice`] plus a [`crate::Reduction`].
 pub type Dice = LossFunctionWrapper<DiceConfig>;

@@ -61,7 +61,7 @@ pub fn tversky(y_true: &DynTensor, y_pred: &DynTensor, config: &TverskyConfig) -
     Ok(tp.zip(denom, |tp, d| tp.div(d.add_scalar(EPSILON)).neg().add_scalar(1.0)))
 }
 
-keras_loss_fn!(TverskyConfig, "Tversky", "tversky", tversky);
+keras_loss_fn!(TverskyConfig, "Tversky", "tversky", tversky, formula = "1 − TP / (TP + α·FP + β·FN + ε)");
 
 /// `keras.losses.Tversky`: [`tversky`] plus a [`crate::Reduction`].
 pub type Tversky = LossFunctionWrapper<TverskyConfig>;
