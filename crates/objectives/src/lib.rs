@@ -59,6 +59,11 @@ pub mod hinge {
     pub mod squared_hinge;
 }
 
+pub mod metric_learning {
+    //! Metric-learning losses.
+    pub mod circle;
+}
+
 #[cfg(test)]
 pub(crate) mod testing;
 
@@ -68,6 +73,7 @@ pub use hinge::categorical_hinge::{CategoricalHinge, CategoricalHingeConfig, cat
 pub use hinge::hinge::{Hinge, HingeConfig, hinge};
 pub use hinge::squared_hinge::{SquaredHinge, SquaredHingeConfig, squared_hinge};
 pub use loss::{Loss, LossExt, LossFn, LossFunctionWrapper, LossValues};
+pub use metric_learning::circle::{Circle, CircleConfig, circle};
 pub use probabilistic::kl_divergence::{KlDivergence, KlDivergenceConfig, kl_divergence};
 pub use probabilistic::poisson::{Poisson, PoissonConfig, poisson};
 pub use reduce::{Reduction, reduce_weighted_values};
