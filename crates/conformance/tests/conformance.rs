@@ -130,6 +130,37 @@ fn run_vector(vs: &Vectors, vector: &Value, loss: &dyn Loss, device: &Device) ->
         None => None,
     };
     let got = loss.compute(&y_true, &y_pred, sw.as_ref(), mask.as_ref()).map_err(|e| e.to_string())?;
+    compare(vector, got)
+}
+
+/// A `"form": "function"` vector: the loss function called directly with its `args` and
+/// `call_kwargs`, compared unreduced; `None` for a function without a runner here.
+fn run_function(vs: &Vectors, vector: &Value, device: &Device) -> Option<Result<(), String>> {
+    match vector["loss"].as_str()? {
+        "circle" => Some(run_circle(vs, vector, device)),
+        _ => None,
+    }
+}
+
+/// `keras.losses.circle(y_true, y_pred, ref_labels=…, ref_embeddings=…, **args)`.
+fn run_circle(vs: &Vectors, vector: &Value, device: &Device) -> Result<(), String> {
+    let args = vector.get("args").and_then(Value::as_object).cloned().unwrap_or_default();
+    let config = CircleConfig::from_config(args).map_err(|e| e.to_string())?;
+    let y_true = vs.tensor(&vector["y_true"], device)?;
+    let y_pred = vs.tensor(&vector["y_pred"], device)?;
+    let kwarg = |name: &str, default: &DynTensor| match vector.get("call_kwargs").and_then(|k| k.get(name)) {
+        Some(v) => vs.tensor(v, device),
+        None => Ok(default.clone()),
+    };
+    let (ref_labels, ref_embeddings) = (kwarg("ref_labels", &y_true)?, kwarg("ref_embeddings", &y_pred)?);
+    let got =
+        objectives::metric_learning::circle::circle_with_refs(&y_true, &y_pred, &ref_labels, &ref_embeddings, &config)
+            .map_err(|e| e.to_string())?;
+    compare(vector, got.values)
+}
+
+/// Checks `got` against the vector's `expected` with the file's tolerance rule.
+fn compare(vector: &Value, got: DynTensor) -> Result<(), String> {
     let got_shape = got.shape().to_vec();
     let got = got.to_vec_f64().map_err(|e| e.to_string())?;
     let (mut expected, mut shape) = (vec![], vec![]);
@@ -159,13 +190,19 @@ fn keras_vectors() {
             continue;
         }
         let test = vector["test"].as_str().unwrap_or("?").to_string();
-        match build_loss(vector) {
-            Ok(Some(loss)) => match run_vector(&vs, vector, loss.as_ref(), &device) {
-                Ok(()) => passed.push(test),
-                Err(e) => failed.push(format!("{test}: {e}")),
-            },
-            Ok(None) => *pending.entry(vector["loss"].as_str().unwrap_or("?").to_string()).or_default() += 1,
-            Err(e) => failed.push(format!("{test}: building the loss failed: {e}")),
+        let outcome = if vector.get("form").and_then(Value::as_str) == Some("function") {
+            run_function(&vs, vector, &device)
+        } else {
+            match build_loss(vector) {
+                Ok(Some(loss)) => Some(run_vector(&vs, vector, loss.as_ref(), &device)),
+                Ok(None) => None,
+                Err(e) => Some(Err(format!("building the loss failed: {e}"))),
+            }
+        };
+        match outcome {
+            Some(Ok(())) => passed.push(test),
+            Some(Err(e)) => failed.push(format!("{test}: {e}")),
+            None => *pending.entry(vector["loss"].as_str().unwrap_or("?").to_string()).or_default() += 1,
         }
     }
     println!("conformance: {} passed, {} failed", passed.len(), failed.len());

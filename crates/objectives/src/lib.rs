@@ -78,6 +78,11 @@ pub mod hinge {
     pub mod squared_hinge;
 }
 
+pub mod metric_learning {
+    //! Metric-learning losses.
+    pub mod circle;
+}
+
 #[cfg(test)]
 pub(crate) mod testing;
 
@@ -88,6 +93,7 @@ pub use hinge::categorical_hinge::{CategoricalHinge, CategoricalHingeConfig, cat
 pub use hinge::hinge::{Hinge, HingeConfig, hinge};
 pub use hinge::squared_hinge::{SquaredHinge, SquaredHingeConfig, squared_hinge};
 pub use loss::{Loss, LossExt, LossFn, LossFunctionWrapper, LossValues};
+pub use metric_learning::circle::{Circle, CircleConfig, circle, circle_with_refs};
 pub use probabilistic::binary_crossentropy::{BinaryCrossentropy, BinaryCrossentropyConfig, binary_crossentropy};
 pub use probabilistic::binary_focal_crossentropy::{
     BinaryFocalCrossentropy, BinaryFocalCrossentropyConfig, binary_focal_crossentropy,

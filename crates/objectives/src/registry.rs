@@ -69,6 +69,7 @@ pub static ALL_LOSSES: &[LossEntry] = &[
     entry::<SparseCategoricalCrossentropyConfig>("sparse_categorical_crossentropy", &[]),
     entry::<DiceConfig>("dice", &[]),
     entry::<TverskyConfig>("tversky", &[]),
+    entry::<CircleConfig>("circle", &[]),
     // Not in Keras's string lookup (`ALL_OBJECTS`); objectives resolves it by name anyway.
     entry::<CategoricalGeneralizedCrossEntropyConfig>("categorical_generalized_cross_entropy", &[]),
 ];

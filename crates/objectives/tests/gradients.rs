@@ -4,7 +4,7 @@
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // test code: failing loudly is the point
 
-use burn::tensor::{DType, Device, TensorData};
+use burn::tensor::{DType, Device, Tensor, TensorData};
 use objectives::prelude::*;
 use objectives::registry::ALL_LOSSES;
 use serde_json::json;
@@ -155,6 +155,12 @@ fn every_loss_gradient_matches_finite_differences() {
     let w = [0.7, 1.9];
     let mut checked = 0;
     for entry in ALL_LOSSES {
+        if entry.class_name == "Circle" {
+            // Labels (B,) against embeddings (B, D): not the [2, 3, 4] pairs below.
+            check_circle(entry, &mut rng);
+            checked += 2;
+            continue;
+        }
         for variant in variants(entry.class_name) {
             for axis in [2usize, 1] {
                 let f64_loss = build(entry, &variant, json!({"dtype": "float64", "axis": axis}));
@@ -191,4 +197,82 @@ fn every_loss_gradient_matches_finite_differences() {
         }
     }
     assert!(checked >= 2 * ALL_LOSSES.len());
+}
+
+/// Circle: labels `(6,)` against unit embeddings, `(6, 4)` with `axis` 1 and `(4, 6)` with
+/// `axis` 0, checked the same way as above (f64 finite differences, f32 against f64). Pairs stay
+/// away from the loss's kinks (cosine distance 0 and 1 + margin).
+fn check_circle(entry: &objectives::registry::LossEntry, rng: &mut Lcg) {
+    const B: usize = 6;
+    const D: usize = 4;
+    let labels = [0.0, 0.0, 1.0, 1.0, 2.0, 3.0];
+    let w = [0.7, 1.9, 1.0, 0.4, 1.3, 0.8];
+    let emb = loop {
+        let mut e: Vec<f64> = (0..B * D).map(|_| rng.uniform(-1.0, 1.0)).collect();
+        for row in e.chunks_mut(D) {
+            let n = row.iter().map(|x| x * x).sum::<f64>().sqrt();
+            row.iter_mut().for_each(|x| *x /= n);
+        }
+        let dot = |i: usize, j: usize| (0..D).map(|k| e[i * D + k] * e[j * D + k]).sum::<f64>();
+        let ok = (0..B).all(|i| (0..B).all(|j| i == j || (dot(i, j) < 0.95 && (dot(i, j) + 0.4).abs() > 0.05)));
+        if ok {
+            break e;
+        }
+    };
+    let dev = Device::flex();
+    let ad = Device::flex().autodiff();
+    for axis in [1usize, 0] {
+        let layout = |e: &[f64]| -> (Vec<f64>, [usize; 2]) {
+            if axis == 1 {
+                (e.to_vec(), [B, D])
+            } else {
+                ((0..B * D).map(|k| e[(k % B) * D + k / B]).collect(), [D, B])
+            }
+        };
+        let build = |config: serde_json::Value| {
+            entry.build(config.as_object().unwrap()).unwrap_or_else(|e| panic!("Circle: {e}"))
+        };
+        let f64_loss = build(json!({"dtype": "float64", "axis": axis}));
+        let f32_loss = build(json!({"axis": axis}));
+        let value = |e: &[f64]| -> f64 {
+            let (p, shape) = layout(e);
+            let t = Tensor::<1>::from_data(TensorData::new(labels.to_vec(), [B]), (&dev, DType::F64));
+            let p = Tensor::<2>::from_data(TensorData::new(p, shape), (&dev, DType::F64));
+            let w: DynTensor = Tensor::<1>::from_data(TensorData::new(w.to_vec(), [B]), (&dev, DType::F64)).into();
+            let l = f64_loss.compute(&t.into(), &p.into(), Some(&w), None).and_then(|l| l.into_scalar::<f64>());
+            l.unwrap_or_else(|e| panic!("Circle: {e}"))
+        };
+        let grad = |loss: &dyn Loss, dtype: DType| -> Vec<f64> {
+            let (p, shape) = layout(&emb);
+            let t = Tensor::<1>::from_data(TensorData::new(labels.to_vec(), [B]), (&ad, dtype));
+            let p = Tensor::<2>::from_data(TensorData::new(p, shape), (&ad, dtype)).require_grad();
+            let w: DynTensor = Tensor::<1>::from_data(TensorData::new(w.to_vec(), [B]), (&ad, dtype)).into();
+            let l = loss.compute(&t.into(), &(&p).into(), Some(&w), None).unwrap_or_else(|e| panic!("{e}"));
+            let g = p.grad(&l.into_padded().backward()).unwrap_or_else(|| panic!("Circle: no gradient"));
+            let g = g.into_data().convert::<f64>().try_into_vec::<f64>().unwrap_or_default();
+            // Back to the (B, D) order of `emb`.
+            (0..B * D).map(|k| if axis == 1 { g[k] } else { g[(k % D) * B + k / D] }).collect()
+        };
+        let g64 = grad(f64_loss.as_ref(), DType::F64);
+        let g32 = grad(f32_loss.as_ref(), DType::F32);
+        let scale = g64.iter().fold(0.0f64, |m, g| m.max(g.abs())).max(1e-3);
+        for i in 0..B * D {
+            let h = 1e-6;
+            let (mut up, mut down) = (emb.clone(), emb.clone());
+            up[i] += h;
+            down[i] -= h;
+            let fd = (value(&up) - value(&down)) / (2.0 * h);
+            assert!(
+                (g64[i] - fd).abs() <= 1e-6 * scale + 1e-6 * fd.abs(),
+                "Circle axis {axis}: d/dy_pred[{i}] autodiff {} vs finite difference {fd}",
+                g64[i]
+            );
+            assert!(
+                (g32[i] - g64[i]).abs() <= 1e-5 * scale,
+                "Circle axis {axis}: f32 gradient {} vs f64 {} at {i}",
+                g32[i],
+                g64[i]
+            );
+        }
+    }
 }
