@@ -22,6 +22,38 @@ pub enum LossError {
         y_pred: Vec<usize>,
     },
 
+    /// `y_true` or `y_pred` of a shape the loss does not take, for losses whose two inputs have
+    /// different shapes (e.g. CTC's `(batch, max_label_length)` labels and
+    /// `(batch, time, classes)` logits).
+    #[error("{loss}: {expected}; got y_true of shape {y_true:?} and y_pred of shape {y_pred:?}")]
+    InputShape {
+        /// Loss name.
+        loss: String,
+        /// The shapes the loss takes, and how to get there.
+        expected: String,
+        /// Shape of `y_true`.
+        y_true: Vec<usize>,
+        /// Shape of `y_pred`.
+        y_pred: Vec<usize>,
+    },
+
+    /// A label in `y_true` that is not a class index of `y_pred`.
+    #[error(
+        "{loss}: y_true{position:?} is {value}, which is not a class index; labels must be integers in \
+         [0, {classes}), the number of classes along y_pred's class axis: fix the label encoding, or the \
+         loss's `axis` if the classes are on another axis"
+    )]
+    InvalidLabel {
+        /// Loss name.
+        loss: String,
+        /// The offending value as read (in the loss's compute dtype).
+        value: f64,
+        /// Its index in `y_true`.
+        position: Vec<usize>,
+        /// Number of classes in `y_pred`.
+        classes: usize,
+    },
+
     /// A `sample_weight` or mask does not broadcast to the per-sample losses.
     #[error(
         "{what} of shape {weight:?} does not broadcast to the per-sample losses of shape {losses:?}; \

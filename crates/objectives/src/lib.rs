@@ -47,6 +47,7 @@ pub mod regression {
 
 pub mod probabilistic {
     //! Probabilistic losses.
+    pub mod ctc;
     pub mod kl_divergence;
     pub mod poisson;
 }
@@ -68,6 +69,7 @@ pub use hinge::categorical_hinge::{CategoricalHinge, CategoricalHingeConfig, cat
 pub use hinge::hinge::{Hinge, HingeConfig, hinge};
 pub use hinge::squared_hinge::{SquaredHinge, SquaredHingeConfig, squared_hinge};
 pub use loss::{Loss, LossExt, LossFn, LossFunctionWrapper, LossValues};
+pub use probabilistic::ctc::{Ctc, CtcConfig, ctc};
 pub use probabilistic::kl_divergence::{KlDivergence, KlDivergenceConfig, kl_divergence};
 pub use probabilistic::poisson::{Poisson, PoissonConfig, poisson};
 pub use reduce::{Reduction, reduce_weighted_values};

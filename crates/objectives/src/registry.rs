@@ -62,6 +62,7 @@ pub static ALL_LOSSES: &[LossEntry] = &[
     entry::<CategoricalHingeConfig>("categorical_hinge", &[]),
     entry::<KlDivergenceConfig>("kl_divergence", &["kld", "KLD", "kullback_leibler_divergence"]),
     entry::<PoissonConfig>("poisson", &[]),
+    entry::<CtcConfig>("ctc", &[]),
 ];
 
 /// The entry answering to `name` (class name, function name or alias; exact spelling).

@@ -11,6 +11,10 @@ use serde_json::json;
 
 const SHAPE: [usize; 3] = [2, 3, 4];
 
+/// CTC's labels have their own shape, `[batch, CTC_LABELS]`; `y_pred` is `SHAPE` with the
+/// classes along `axis` and the time steps along the other non-batch axis.
+const CTC_LABELS: usize = 2;
+
 /// A tiny deterministic generator (no dependency, same numbers everywhere).
 struct Lcg(u64);
 impl Lcg {
@@ -69,6 +73,11 @@ fn inputs(class: &str, axis: usize, rng: &mut Lcg) -> (Vec<f64>, Vec<f64>) {
             p[i] = 0.1 * (i as f64) - 0.35 * rng.next();
         }
     }
+    if class == "CTC" {
+        // Integer labels in [1, classes); two labels fit in 3 or 4 time steps even when repeated.
+        let classes = SHAPE[axis];
+        t = (0..SHAPE[0] * CTC_LABELS).map(|_| 1.0 + (rng.next() * (classes - 1) as f64).floor()).collect();
+    }
     (t, p)
 }
 
@@ -76,20 +85,29 @@ fn tensor(v: &[f64], device: &Device, dtype: DType) -> Tensor<3> {
     Tensor::<3>::from_data(TensorData::new(v.to_vec(), SHAPE), (device, dtype))
 }
 
+/// `y_true` in its loss's shape: `SHAPE`, or CTC's `[batch, CTC_LABELS]` labels.
+fn y_true_tensor(class: &str, v: &[f64], device: &Device, dtype: DType) -> DynTensor {
+    if class == "CTC" {
+        Tensor::<2>::from_data(TensorData::new(v.to_vec(), [SHAPE[0], CTC_LABELS]), (device, dtype)).into()
+    } else {
+        tensor(v, device, dtype).into()
+    }
+}
+
 fn loss_value(loss: &dyn Loss, t: &[f64], p: &[f64], w: &[f64], device: &Device) -> f64 {
-    let t = tensor(t, device, DType::F64);
+    let t = y_true_tensor(loss.class_name(), t, device, DType::F64);
     let p = tensor(p, device, DType::F64);
     let w: DynTensor = Tensor::<1>::from_data(TensorData::new(w.to_vec(), [2]), (device, DType::F64)).into();
-    let l = loss.compute(&t.into(), &p.into(), Some(&w), None).and_then(|l| l.into_scalar::<f64>());
+    let l = loss.compute(&t, &p.into(), Some(&w), None).and_then(|l| l.into_scalar::<f64>());
     l.unwrap_or_else(|e| panic!("{}: {e}", loss.class_name()))
 }
 
 fn autodiff_grad(loss: &dyn Loss, t: &[f64], p: &[f64], w: &[f64], dtype: DType) -> Vec<f64> {
     let ad = Device::flex().autodiff();
-    let yt = tensor(t, &ad, dtype);
+    let yt = y_true_tensor(loss.class_name(), t, &ad, dtype);
     let yp = tensor(p, &ad, dtype).require_grad();
     let w: DynTensor = Tensor::<1>::from_data(TensorData::new(w.to_vec(), [2]), (&ad, dtype)).into();
-    let l = loss.compute(&yt.into(), &(&yp).into(), Some(&w), None).unwrap_or_else(|e| panic!("{e}"));
+    let l = loss.compute(&yt, &(&yp).into(), Some(&w), None).unwrap_or_else(|e| panic!("{e}"));
     let grads = l.into_padded().backward();
     let g = yp.grad(&grads).unwrap_or_else(|| panic!("{}: no gradient for y_pred", loss.class_name()));
     g.into_data().convert::<f64>().try_into_vec::<f64>().unwrap_or_default()
