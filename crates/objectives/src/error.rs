@@ -42,6 +42,21 @@ pub enum LossError {
         expected: Vec<usize>,
     },
 
+    /// `y_true` or `y_pred` of a shape the loss does not take, for losses whose two inputs have
+    /// different shapes (e.g. CTC's `(batch, max_label_length)` labels and
+    /// `(batch, time, classes)` logits).
+    #[error("{loss}: {expected}; got y_true of shape {y_true:?} and y_pred of shape {y_pred:?}")]
+    InputShape {
+        /// Loss name.
+        loss: String,
+        /// The shapes the loss takes, and how to get there.
+        expected: String,
+        /// Shape of `y_true`.
+        y_true: Vec<usize>,
+        /// Shape of `y_pred`.
+        y_pred: Vec<usize>,
+    },
+
     /// A `sample_weight` or mask does not broadcast to the per-sample losses.
     #[error(
         "{what} of shape {weight:?} does not broadcast to the per-sample losses of shape {losses:?}; \

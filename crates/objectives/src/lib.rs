@@ -53,12 +53,13 @@ pub mod regression {
 }
 
 pub mod probabilistic {
-    //! Probabilistic losses: cross-entropies, KL divergence, Poisson.
+    //! Probabilistic losses: cross-entropies, CTC, KL divergence, Poisson.
     pub mod binary_crossentropy;
     pub mod binary_focal_crossentropy;
     pub mod categorical_crossentropy;
     pub mod categorical_focal_crossentropy;
     pub mod categorical_generalized_cross_entropy;
+    pub mod ctc;
     pub mod kl_divergence;
     pub mod poisson;
     pub mod sparse_categorical_crossentropy;
@@ -107,6 +108,7 @@ pub use probabilistic::categorical_focal_crossentropy::{
 pub use probabilistic::categorical_generalized_cross_entropy::{
     CategoricalGeneralizedCrossEntropy, CategoricalGeneralizedCrossEntropyConfig, categorical_generalized_cross_entropy,
 };
+pub use probabilistic::ctc::{Ctc, CtcConfig, ctc};
 pub use probabilistic::kl_divergence::{KlDivergence, KlDivergenceConfig, kl_divergence};
 pub use probabilistic::poisson::{Poisson, PoissonConfig, poisson};
 pub use probabilistic::sparse_categorical_crossentropy::{

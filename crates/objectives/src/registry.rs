@@ -72,6 +72,7 @@ pub static ALL_LOSSES: &[LossEntry] = &[
     entry::<CircleConfig>("circle", &[]),
     // Not in Keras's string lookup (`ALL_OBJECTS`); objectives resolves it by name anyway.
     entry::<CategoricalGeneralizedCrossEntropyConfig>("categorical_generalized_cross_entropy", &[]),
+    entry::<CtcConfig>("ctc", &[]),
 ];
 
 /// The entry answering to `name` (class name, function name or alias; exact spelling).

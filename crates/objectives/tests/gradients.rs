@@ -11,6 +11,10 @@ use serde_json::json;
 
 const SHAPE: [usize; 3] = [2, 3, 4];
 
+/// CTC's labels have their own shape, `[batch, CTC_LABELS]`; `y_pred` is `SHAPE` with the
+/// classes along `axis` and the time steps along the other non-batch axis.
+const CTC_LABELS: usize = 2;
+
 /// A tiny deterministic generator (no dependency, same numbers everywhere).
 struct Lcg(u64);
 impl Lcg {
@@ -95,6 +99,12 @@ fn inputs(class: &str, config: &serde_json::Value, axis: usize, rng: &mut Lcg) -
             t[i] = if idx[axis] == (idx[0] + idx[1] + idx[2] - idx[axis]) % SHAPE[axis] { 1.0 } else { 0.0 };
             p[i] = 0.1 * (i as f64) - 0.35 * rng.next();
         }
+    }
+    if class == "CTC" {
+        // Integer labels in [1, classes); two labels fit in 3 or 4 time steps even when repeated.
+        let classes = SHAPE[axis];
+        let labels = (0..SHAPE[0] * CTC_LABELS).map(|_| 1.0 + (rng.next() * (classes - 1) as f64).floor()).collect();
+        return (labels, vec![SHAPE[0], CTC_LABELS], p);
     }
     if sparse(class) {
         // One class index per position of y_pred's shape without `axis`.
