@@ -55,11 +55,22 @@ pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
     Some(out)
 }
 
+/// `t.reshape(dims)`, except for tensors without elements, which burn 0.22 cannot reshape: those
+/// are created afresh with the target dims (there is nothing to keep, not even a gradient).
+fn reshape_any<const A: usize, const B: usize>(t: Tensor<A>, dims: [usize; B]) -> Tensor<B> {
+    if dims.contains(&0) || t.dims().contains(&0) {
+        let (device, dtype) = (t.device(), t.dtype());
+        Tensor::<B>::zeros(dims, (&device, dtype))
+    } else {
+        t.reshape(dims)
+    }
+}
+
 impl<const D: usize> From<Tensor<D>> for DynTensor {
     fn from(t: Tensor<D>) -> Self {
         const { assert!(D <= MAX_RANK, "objectives handles tensors up to rank 8") };
         let shape = t.dims().to_vec();
-        Self { inner: t.reshape(padded(&shape)), shape }
+        Self { inner: reshape_any(t, padded(&shape)), shape }
     }
 }
 
@@ -180,7 +191,7 @@ impl DynTensor {
         }
         let mut dims = [0usize; D];
         dims.copy_from_slice(&self.shape);
-        Ok(self.inner.reshape(dims))
+        Ok(reshape_any(self.inner, dims))
     }
 
     /// Reads the single value of a one-element tensor.
@@ -311,7 +322,7 @@ impl DynTensor {
     fn drop_axis(self, axis: usize, reduced: Tensor<MAX_RANK>) -> Self {
         let mut shape = self.shape;
         shape.remove(axis);
-        let inner = reduced.reshape(padded(&shape));
+        let inner = reshape_any(reduced, padded(&shape));
         Self { inner, shape }
     }
 
@@ -367,7 +378,7 @@ impl DynTensor {
         debug_assert_eq!(self.shape.last(), Some(&1));
         let mut shape = self.shape;
         shape.pop();
-        let inner = self.inner.reshape(padded(&shape));
+        let inner = reshape_any(self.inner, padded(&shape));
         Self { inner, shape }
     }
 
@@ -375,14 +386,14 @@ impl DynTensor {
     pub(crate) fn expand_last(self) -> Self {
         let mut shape = self.shape;
         shape.push(1);
-        let inner = self.inner.reshape(padded(&shape));
+        let inner = reshape_any(self.inner, padded(&shape));
         Self { inner, shape }
     }
 
     /// Reshapes to `shape` (same number of elements; the caller checks).
     pub(crate) fn reshape(self, shape: Vec<usize>) -> Self {
         debug_assert_eq!(shape.iter().product::<usize>(), self.numel());
-        let inner = self.inner.reshape(padded(&shape));
+        let inner = reshape_any(self.inner, padded(&shape));
         Self { inner, shape }
     }
 

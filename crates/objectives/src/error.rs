@@ -89,6 +89,19 @@ pub enum LossError {
         shape: Vec<usize>,
     },
 
+    /// The axis a loss reduces has size 0 (a mean or max over nothing).
+    #[error(
+        "{loss}: axis {axis} of y_pred (shape {shape:?}) has size 0, so there is nothing to reduce over; check `axis`"
+    )]
+    EmptyAxis {
+        /// Loss name.
+        loss: String,
+        /// The axis (normalized).
+        axis: usize,
+        /// Shape of y_pred.
+        shape: Vec<usize>,
+    },
+
     /// The loss needs at least one axis to reduce but got a scalar.
     #[error("{loss}: y_pred is a scalar (shape []); pass at least a 1-D tensor")]
     ScalarInput {

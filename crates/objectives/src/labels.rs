@@ -46,6 +46,13 @@ fn unravel(mut i: usize, shape: &[usize]) -> Vec<usize> {
 pub(crate) fn one_hot(labels: &DynTensor, target: &[usize], axis: usize) -> DynTensor {
     let device = labels.device();
     let classes = target[axis];
+    if target.contains(&0) {
+        // Nothing to encode (burn cannot expand to a zero-size shape).
+        return DynTensor::from_padded(
+            Tensor::<MAX_RANK>::zeros(padded(target), (&device, labels.dtype())),
+            target.to_vec(),
+        );
+    }
     let mut lshape = target.to_vec();
     lshape[axis] = 1;
     let l = labels.padded().clone().reshape(padded(&lshape)).expand(padded(target));

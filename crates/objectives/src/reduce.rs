@@ -157,6 +157,8 @@ fn apply_mask(
 ) -> Result<Option<DynTensor>> {
     let Some(mask) = mask else { return Ok(sample_weight) };
     let mask = match mode {
+        // A mask without elements has nothing to rescale (and burn cannot expand to it).
+        MaskMode::Rescale if mask.numel() == 0 => mask,
         MaskMode::Rescale => {
             let total = mask.numel() as f64;
             let valid = mask.clone().sum_all();

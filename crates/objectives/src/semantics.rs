@@ -141,6 +141,9 @@ fn mean_all(x: DynTensor) -> DynTensor {
 
 /// `a / b` for rank-0 `b`, 0 where `b == 0`.
 fn div_no_nan(a: DynTensor, b: DynTensor) -> DynTensor {
+    if a.numel() == 0 {
+        return a;
+    }
     let b = b.into_padded();
     let zero = b.clone().equal_elem(0.0);
     let safe = b.mask_fill(zero.clone(), 1.0);

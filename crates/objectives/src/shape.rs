@@ -94,6 +94,9 @@ pub fn align_with_axis(
 ) -> Result<(DynTensor, DynTensor, usize)> {
     let (t, p) = align_targets(loss, y_true, y_pred)?;
     let axis = p.normalize_axis(loss, axis)?;
+    if p.shape()[axis] == 0 {
+        return Err(LossError::EmptyAxis { loss: loss.to_string(), axis, shape: p.shape().to_vec() });
+    }
     Ok((t, p, axis))
 }
 

@@ -37,7 +37,7 @@ fn batch() -> impl Strategy<Value = Batch> {
                 proptest::collection::vec(0.0f32..3.0, b).prop_map(move |w| Some((w, vec![b]))),
                 proptest::collection::vec(0.0f32..3.0, b * t).prop_map(move |w| Some((w, vec![b, t]))),
             ],
-            prop_oneof![Just(None), proptest::collection::vec(0u8..3, b * t).prop_map(|m| Some(m))],
+            prop_oneof![Just(None), proptest::collection::vec(0u8..3, b * t).prop_map(Some)],
             proptest::collection::btree_set(1..b, 0..b.min(4)),
         )
             .prop_map(move |(y_true, y_pred, weight, mask, cuts)| Batch {

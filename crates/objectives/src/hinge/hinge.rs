@@ -13,6 +13,9 @@ axis_only_config!(
 /// Keras's `convert_binary_labels_to_hinge`: if **every** element of `y_true` is 0 or 1, map
 /// the labels to −1/1 (`2·y − 1`); otherwise leave them. The decision is over the whole tensor.
 pub(crate) fn convert_binary_labels_to_hinge(y_true: DynTensor) -> DynTensor {
+    if y_true.numel() == 0 {
+        return y_true;
+    }
     y_true.map(|t| {
         let is01 = t.clone().equal_elem(0.0).float().add(t.clone().equal_elem(1.0).float());
         let all01 = is01.equal_elem(1.0).all();

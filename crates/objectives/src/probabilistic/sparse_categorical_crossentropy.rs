@@ -40,6 +40,9 @@ pub(crate) fn align_sparse(
     let (mut t, p) = squeeze_or_expand_to_same_rank(y_true.clone(), y_pred.clone());
     let given_axis = axis;
     let axis = p.normalize_axis(loss, axis)?;
+    if p.shape()[axis] == 0 {
+        return Err(LossError::EmptyAxis { loss: loss.to_string(), axis, shape: p.shape().to_vec() });
+    }
     if t.rank() == p.rank() && t.shape().get(axis) == Some(&1) {
         let mut s = t.shape().to_vec();
         s.remove(axis);
