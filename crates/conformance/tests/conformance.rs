@@ -218,3 +218,15 @@ fn keras_vectors() {
     );
     assert!(!passed.is_empty() || filter.is_some(), "no conformance vector ran");
 }
+
+/// Registry invariant: every registered loss has at least one Keras vector.
+#[test]
+fn every_registered_loss_has_vectors() {
+    let vs = load();
+    let missing: Vec<&str> = objectives::registry::ALL_LOSSES
+        .iter()
+        .map(|e| e.class_name)
+        .filter(|c| !vs.vectors.iter().any(|v| v["loss"].as_str() == Some(c)))
+        .collect();
+    assert!(missing.is_empty(), "no conformance vector for {missing:?}");
+}
