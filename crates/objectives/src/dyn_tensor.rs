@@ -373,6 +373,33 @@ impl DynTensor {
         Ok(Self { inner: self.inner.narrow(d, start, len), shape })
     }
 
+    /// The rows `indices` of axis 0, in that order (a shuffled or sliced batch); gradients flow.
+    ///
+    /// # Errors
+    /// [`LossError::ScalarInput`] for a scalar; [`LossError::Data`] for an index out of range.
+    pub fn select_rows(self, indices: &[usize]) -> Result<Self> {
+        let Some(&rows) = self.shape.first() else {
+            return Err(LossError::ScalarInput { loss: "select_rows".into() });
+        };
+        if let Some(&bad) = indices.iter().find(|&&i| i >= rows) {
+            return Err(LossError::Data(format!(
+                "row {bad} is out of range for axis 0 of size {rows} (shape {:?})",
+                self.shape
+            )));
+        }
+        let device = self.inner.device();
+        let idx: Vec<i64> = indices.iter().map(|&i| i as i64).collect();
+        let idx = Tensor::<1, burn::tensor::Int>::from_data(TensorData::new(idx, [indices.len()]), &device);
+        let mut shape = self.shape.clone();
+        shape[0] = indices.len();
+        if indices.is_empty() || self.numel() == 0 {
+            let (device, dtype) = (self.inner.device(), self.inner.dtype());
+            return Ok(Self { inner: Tensor::zeros(padded(&shape), (&device, dtype)), shape });
+        }
+        let d = self.padded_axis(0);
+        Ok(Self { inner: self.inner.select(d, idx), shape })
+    }
+
     /// Removes the last axis, which must have size 1.
     pub(crate) fn squeeze_last(self) -> Self {
         debug_assert_eq!(self.shape.last(), Some(&1));

@@ -112,7 +112,7 @@ pub use probabilistic::ctc::{Ctc, CtcConfig, ctc};
 pub use probabilistic::kl_divergence::{KlDivergence, KlDivergenceConfig, kl_divergence};
 pub use probabilistic::poisson::{Poisson, PoissonConfig, poisson};
 pub use probabilistic::sparse_categorical_crossentropy::{
-    SparseCategoricalCrossentropy, SparseCategoricalCrossentropyConfig, sparse_categorical_crossentropy,
+    SparseCategoricalCrossentropy, SparseCategoricalCrossentropyConfig, one_hot_labels, sparse_categorical_crossentropy,
 };
 pub use reduce::{Reduction, reduce_weighted_values};
 pub use registry::{from_keras_json, from_keras_json_str, get};

@@ -63,6 +63,17 @@ pub(crate) fn align_sparse(
     Ok((t, p, axis))
 }
 
+/// Integer class labels as one-hot vectors along `y_pred`'s class `axis`, after the same shape
+/// alignment and label checks as [`sparse_categorical_crossentropy()`] (for sparse metrics).
+///
+/// # Errors
+/// [`LossError::SparseShapeMismatch`], [`LossError::InvalidLabel`], [`LossError::AxisOutOfRange`].
+pub fn one_hot_labels(loss: &str, y_true: &DynTensor, y_pred: &DynTensor, axis: i64) -> Result<DynTensor> {
+    let (t, p, axis) = align_sparse(loss, y_true, y_pred, axis)?;
+    check_labels(loss, &t, p.shape()[axis], None)?;
+    Ok(one_hot(&t, p.shape(), axis))
+}
+
 /// Sparse categorical cross-entropy, unreduced: `y_true` holds class indices, `y_pred` a
 /// distribution (or logits) over the classes along `axis`.
 ///

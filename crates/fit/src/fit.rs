@@ -1,0 +1,345 @@
+//! The training loop: `fit`, `evaluate`, `predict`.
+
+use std::collections::BTreeMap;
+
+use burn::module::Module;
+use burn::optim::GradientsParams;
+use burn::tensor::Tensor;
+use objectives::DynTensor;
+
+use crate::callbacks::{Callback, Context};
+use crate::compile::Compiled;
+use crate::data::{Dataset, permutation};
+use crate::error::{FitError, Result};
+use crate::history::History;
+use crate::metrics::{MeanTracker, update};
+use crate::progress::Progress;
+
+/// A burn module with a forward function from a batch of inputs to its outputs (one tensor per
+/// output, in the order the losses were compiled).
+pub trait Model<const DI: usize>: Module + Clone {
+    /// The outputs for a batch `x`.
+    fn forward(&self, x: Tensor<DI>) -> Vec<DynTensor>;
+}
+
+/// `fit`'s arguments, with Keras's defaults.
+#[derive(Clone, Debug)]
+pub struct FitOptions {
+    /// Samples per gradient step (default 32).
+    pub batch_size: usize,
+    /// Train until this epoch (default 1).
+    pub epochs: usize,
+    /// Start counting epochs here (default 0).
+    pub initial_epoch: usize,
+    /// Shuffle the training samples every epoch (default `true`).
+    pub shuffle: bool,
+    /// Seed of the shuffles (epoch `e` uses `seed + e`).
+    pub seed: u64,
+    /// The last fraction of the samples, before shuffling, used for validation (default 0).
+    pub validation_split: f64,
+    /// 0 silent, 1 progress bar, 2 one line per epoch (default 1).
+    pub verbose: u8,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        Self { batch_size: 32, epochs: 1, initial_epoch: 0, shuffle: true, seed: 0, validation_split: 0.0, verbose: 1 }
+    }
+}
+
+/// Per-batch total loss (tracked) and per-output loss values, as Keras's `CompileLoss`.
+fn batch_losses<const DI: usize>(
+    compiled: &Compiled,
+    preds: &[DynTensor],
+    batch: &Dataset<DI>,
+) -> Result<(DynTensor, Vec<f64>)> {
+    if preds.len() != batch.y.len() {
+        return Err(FitError::Data(format!(
+            "the model returned {} outputs but the data has {} targets",
+            preds.len(),
+            batch.y.len()
+        )));
+    }
+    let losses = compiled.resolve(preds.len())?;
+    let mut total: Option<DynTensor> = None;
+    let mut values = vec![];
+    for (i, ((loss, w), (y, p))) in losses.iter().zip(batch.y.iter().zip(preds)).enumerate() {
+        let sw = sample_weight(batch, i);
+        let l = loss.compute(y, p, sw, None)?;
+        if l.rank() != 0 {
+            return Err(FitError::Config(format!(
+                "the loss of output {i} returns shape {:?} (reduction \"{}\"); training needs a scalar loss",
+                l.shape(),
+                loss.reduction()
+            )));
+        }
+        values.push(l.to_vec_f64()?.first().copied().unwrap_or(f64::NAN));
+        let weighted = l.map(|t| t.mul_scalar(*w));
+        total = Some(match total {
+            None => weighted,
+            Some(t) => t.zip_with(weighted, |a, b| a.add(b))?,
+        });
+    }
+    let total = total.ok_or_else(|| FitError::Data("the model returned no outputs".into()))?;
+    Ok((total, values))
+}
+
+/// The sample weight of output `i`: its own, the one shared by every output, or none.
+fn sample_weight<const DI: usize>(batch: &Dataset<DI>, i: usize) -> Option<&DynTensor> {
+    match &batch.sample_weight {
+        None => None,
+        Some(w) if w.len() == 1 => w.first(),
+        Some(w) => w.get(i),
+    }
+}
+
+/// Epoch-level trackers: total and per-output losses (batch-size weighted), and metrics.
+struct Trackers {
+    loss: MeanTracker,
+    outputs: Vec<MeanTracker>,
+    metrics: Vec<Vec<MeanTracker>>,
+    weighted: Vec<Vec<MeanTracker>>,
+}
+
+impl Trackers {
+    fn new(compiled: &Compiled, outputs: usize) -> Self {
+        Self {
+            loss: MeanTracker::default(),
+            outputs: vec![MeanTracker::default(); outputs],
+            metrics: vec![vec![MeanTracker::default(); compiled.metrics.len()]; outputs],
+            weighted: vec![vec![MeanTracker::default(); compiled.weighted_metrics.len()]; outputs],
+        }
+    }
+
+    fn update<const DI: usize>(
+        &mut self,
+        compiled: &Compiled,
+        batch: &Dataset<DI>,
+        preds: &[DynTensor],
+        total: f64,
+        values: &[f64],
+    ) -> Result<()> {
+        let n = batch.len() as f64;
+        self.loss.add(total, n);
+        for (t, v) in self.outputs.iter_mut().zip(values) {
+            t.add(*v, n);
+        }
+        for (i, (y, p)) in batch.y.iter().zip(preds).enumerate() {
+            for (m, t) in compiled.metrics.iter().zip(&mut self.metrics[i]) {
+                update(m, t, y, p, None)?;
+            }
+            for (m, t) in compiled.weighted_metrics.iter().zip(&mut self.weighted[i]) {
+                update(m, t, y, p, sample_weight(batch, i))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn logs(&self, compiled: &Compiled, prefix: &str) -> BTreeMap<String, f64> {
+        let mut logs = BTreeMap::new();
+        logs.insert(format!("{prefix}loss"), self.loss.result());
+        let multi = self.outputs.len() > 1;
+        for (i, t) in self.outputs.iter().enumerate() {
+            if multi {
+                logs.insert(format!("{prefix}{}_loss", compiled.output_name(i)), t.result());
+            }
+            let name = |m: &str, w: bool| {
+                let m = if w { format!("weighted_{m}") } else { m.to_string() };
+                if multi { format!("{prefix}{}_{m}", compiled.output_name(i)) } else { format!("{prefix}{m}") }
+            };
+            for (m, t) in compiled.metrics.iter().zip(&self.metrics[i]) {
+                logs.insert(name(m.name(), false), t.result());
+            }
+            for (m, t) in compiled.weighted_metrics.iter().zip(&self.weighted[i]) {
+                logs.insert(name(m.name(), true), t.result());
+            }
+        }
+        logs
+    }
+}
+
+fn batches(batch_size: usize, order: &[usize]) -> Vec<Vec<usize>> {
+    order.chunks(batch_size.max(1)).map(<[usize]>::to_vec).collect()
+}
+
+/// Trains `model` on `data` (Keras's `Model.fit`), returning the trained model and its history.
+///
+/// `validation` is Keras's `validation_data`; with `options.validation_split > 0` the last
+/// fraction of `data` is held out instead (giving both is an error, as in Keras).
+///
+/// # Errors
+/// Data, loss and configuration errors, or a callback's error.
+pub fn fit<const DI: usize, M: Model<DI>>(
+    model: M,
+    compiled: &mut Compiled,
+    data: &Dataset<DI>,
+    validation: Option<&Dataset<DI>>,
+    options: &FitOptions,
+    callbacks: &mut [&mut dyn Callback<M>],
+) -> Result<(M, History)> {
+    data.validate()?;
+    if options.batch_size == 0 {
+        return Err(FitError::Config("batch_size must be at least 1".into()));
+    }
+    let (train, split_val) = if options.validation_split > 0.0 {
+        if validation.is_some() {
+            return Err(FitError::Config("give validation_data or validation_split, not both".into()));
+        }
+        let (t, v) = data.split(options.validation_split)?;
+        (t, Some(v))
+    } else {
+        (data.clone(), None)
+    };
+    let validation = validation.or(split_val.as_ref());
+    if let Some(v) = validation {
+        v.validate()?;
+    }
+    if train.is_empty() {
+        return Err(FitError::Data("no training samples (check validation_split)".into()));
+    }
+    let mut model = model;
+    let mut history = History::default();
+    let mut stop = false;
+    let mut replace: Option<M> = None;
+    let n = train.len();
+    for epoch in options.initial_epoch..options.epochs {
+        let order =
+            if options.shuffle { permutation(n, options.seed.wrapping_add(epoch as u64)) } else { (0..n).collect() };
+        let steps = batches(options.batch_size, &order);
+        let progress = Progress::new(epoch, options.epochs, steps.len(), options.verbose);
+        let mut trackers = Trackers::new(compiled, train.y.len());
+        for (step, rows) in steps.iter().enumerate() {
+            let batch = train.rows(rows)?;
+            let preds = model.forward(batch.x.clone());
+            let (total, values) = batch_losses(compiled, &preds, &batch)?;
+            let total_value = total.to_vec_f64()?.first().copied().unwrap_or(f64::NAN);
+            trackers.update(compiled, &batch, &preds, total_value, &values)?;
+            let grads = total.into_padded().backward();
+            let grads = GradientsParams::from_grads(grads, &model);
+            model = compiled.optimizer.step(compiled.learning_rate, model, grads);
+            let logs = trackers.logs(compiled, "");
+            progress.step(&logs);
+            let mut batch_logs = logs.clone();
+            batch_logs.insert("loss".into(), total_value);
+            let mut lr = compiled.learning_rate;
+            for cb in callbacks.iter_mut() {
+                let mut ctx = Context {
+                    model: &model,
+                    learning_rate: &mut lr,
+                    stop_training: &mut stop,
+                    replace_model: &mut replace,
+                    history: &history,
+                };
+                cb.on_batch_end(step, &batch_logs, &mut ctx)?;
+            }
+            compiled.learning_rate = lr;
+            if stop {
+                break;
+            }
+        }
+        let mut logs = trackers.logs(compiled, "");
+        if let Some(v) = validation {
+            logs.extend(evaluate_logs(&model, compiled, v, options.batch_size, "val_")?);
+        }
+        progress.finish(epoch, options.epochs, &logs);
+        let mut lr = compiled.learning_rate;
+        for cb in callbacks.iter_mut() {
+            let mut ctx = Context {
+                model: &model,
+                learning_rate: &mut lr,
+                stop_training: &mut stop,
+                replace_model: &mut replace,
+                history: &history,
+            };
+            cb.on_epoch_end(epoch, &logs, &mut ctx)?;
+        }
+        compiled.learning_rate = lr;
+        history.push(epoch, &logs);
+        if stop {
+            break;
+        }
+    }
+    let mut lr = compiled.learning_rate;
+    for cb in callbacks.iter_mut() {
+        let mut ctx = Context {
+            model: &model,
+            learning_rate: &mut lr,
+            stop_training: &mut stop,
+            replace_model: &mut replace,
+            history: &history,
+        };
+        cb.on_train_end(&mut ctx)?;
+    }
+    Ok((replace.unwrap_or(model), history))
+}
+
+fn evaluate_logs<const DI: usize, M: Model<DI>>(
+    model: &M,
+    compiled: &Compiled,
+    data: &Dataset<DI>,
+    batch_size: usize,
+    prefix: &str,
+) -> Result<BTreeMap<String, f64>> {
+    let eval_model = model.valid();
+    let order: Vec<usize> = (0..data.len()).collect();
+    let mut trackers = Trackers::new(compiled, data.y.len());
+    for rows in batches(batch_size, &order) {
+        let batch = data.rows(&rows)?;
+        let preds: Vec<DynTensor> =
+            eval_model.forward(batch.x.clone()).into_iter().map(|p| p.map(|t| t.detach())).collect();
+        let (total, values) = batch_losses(compiled, &preds, &batch)?;
+        let total_value = total.to_vec_f64()?.first().copied().unwrap_or(f64::NAN);
+        trackers.update(compiled, &batch, &preds, total_value, &values)?;
+    }
+    Ok(trackers.logs(compiled, prefix))
+}
+
+/// Keras's `Model.evaluate`: the loss and metrics over `data`, as a map.
+///
+/// # Errors
+/// Data and loss errors.
+pub fn evaluate<const DI: usize, M: Model<DI>>(
+    model: &M,
+    compiled: &Compiled,
+    data: &Dataset<DI>,
+    batch_size: usize,
+) -> Result<BTreeMap<String, f64>> {
+    data.validate()?;
+    evaluate_logs(model, compiled, data, batch_size.max(1), "")
+}
+
+/// Keras's `Model.predict`: the outputs for `x`, computed in batches and concatenated.
+///
+/// # Errors
+/// [`FitError::Data`] if the model returns no output.
+pub fn predict<const DI: usize, M: Model<DI>>(model: &M, x: &Tensor<DI>, batch_size: usize) -> Result<Vec<DynTensor>> {
+    let eval_model = model.valid();
+    let n = x.dims()[0];
+    let mut parts: Vec<Vec<Tensor<{ objectives::MAX_RANK }>>> = vec![];
+    let mut shapes: Vec<Vec<usize>> = vec![];
+    let mut start = 0;
+    while start < n {
+        let len = batch_size.max(1).min(n - start);
+        let outs = eval_model.forward(x.clone().narrow(0, start, len));
+        for (i, o) in outs.into_iter().enumerate() {
+            if parts.len() <= i {
+                parts.push(vec![]);
+                shapes.push(o.shape().to_vec());
+            }
+            parts[i].push(o.into_padded().detach());
+        }
+        start += len;
+    }
+    if parts.is_empty() {
+        return Err(FitError::Data("predict: the model returned no outputs (or x is empty)".into()));
+    }
+    parts
+        .into_iter()
+        .zip(shapes)
+        .map(|(p, mut shape)| {
+            shape[0] = n;
+            let d = objectives::MAX_RANK - shape.len();
+            Ok(DynTensor::from_padded_checked(Tensor::cat(p, d), shape)?)
+        })
+        .collect()
+}

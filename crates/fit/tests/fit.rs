@@ -1,0 +1,184 @@
+//! compile / fit / evaluate / predict against Keras's documented semantics (specification §3).
+
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // test code: failing loudly is the point
+
+use std::collections::BTreeMap;
+
+use burn::module::{Module, Param};
+use burn::nn::{Linear, LinearConfig};
+use burn::tensor::{Device, Tensor, TensorData};
+use objectives::{DynTensor, MeanAbsoluteError, MeanSquaredError};
+use objectives_fit::callbacks::{CsvLogger, ModelCheckpoint, ReduceLROnPlateau};
+use objectives_fit::{
+    Compiled, Dataset, EarlyStopping, FitOptions, Metric, Model, TerminateOnNaN, evaluate, fit, predict,
+};
+
+/// Predicts the same value `b` for every sample.
+#[derive(Module, Debug)]
+struct Constant {
+    b: Param<Tensor<1>>,
+}
+
+impl Constant {
+    fn new(b: f32, device: &Device) -> Self {
+        Self { b: Param::from_tensor(Tensor::<1>::from_floats([b], device)) }
+    }
+}
+
+impl Model<2> for Constant {
+    fn forward(&self, x: Tensor<2>) -> Vec<DynTensor> {
+        let n = x.dims()[0];
+        let b = self.b.val().reshape([1, 1]).expand([n, 1]);
+        vec![x.slice([0..n, 0..1]).mul_scalar(0.0).add(b).into()]
+    }
+}
+
+/// A linear model with two identical outputs.
+#[derive(Module, Debug)]
+struct Linear2 {
+    lin: Linear,
+}
+
+impl Model<2> for Linear2 {
+    fn forward(&self, x: Tensor<2>) -> Vec<DynTensor> {
+        let y = self.lin.forward(x);
+        vec![(&y).into(), y.into()]
+    }
+}
+
+/// A linear model with one output.
+#[derive(Module, Debug)]
+struct Linear1 {
+    lin: Linear,
+}
+
+impl Model<2> for Linear1 {
+    fn forward(&self, x: Tensor<2>) -> Vec<DynTensor> {
+        vec![self.lin.forward(x).into()]
+    }
+}
+
+fn column(v: &[f32], d: &Device) -> Tensor<2> {
+    Tensor::<2>::from_data(TensorData::new(v.to_vec(), [v.len(), 1]), d)
+}
+
+fn quiet() -> FitOptions {
+    FitOptions { verbose: 0, ..Default::default() }
+}
+
+#[test]
+fn epoch_loss_is_weighted_by_batch_size_as_keras() {
+    // Spec §3.4: batches of 4 (loss 1.0) and 1 (loss 90.0 with weight 10) → 18.8, not 6.71.
+    let d = Device::flex().autodiff();
+    let x = column(&[0.0; 5], &d);
+    let y = column(&[1.0, 1.0, 1.0, 1.0, 3.0], &d);
+    let w = Tensor::<1>::from_floats([1.0, 1.0, 1.0, 1.0, 10.0], &d);
+    let data = Dataset::new(x, y).with_sample_weight(w);
+    let compiled = Compiled::new(Box::new(MeanSquaredError::default()));
+    let logs = evaluate(&Constant::new(0.0, &d), &compiled, &data, 4).unwrap();
+    assert!((logs["loss"] - 18.8).abs() < 1e-5, "{logs:?}");
+}
+
+#[test]
+fn fit_learns_and_reports_metrics_weighted_by_sample_weight() {
+    let d = Device::flex().autodiff();
+    let xs: Vec<f32> = (0..64).map(|i| (i as f32 / 32.0) - 1.0).collect();
+    let x =
+        Tensor::<2>::from_data(TensorData::new(xs.iter().flat_map(|&v| [v, v * v]).collect::<Vec<_>>(), [64, 2]), &d);
+    let y = column(&xs.iter().map(|v| 2.0 * v - 0.5 * v * v + 0.3).collect::<Vec<_>>(), &d);
+    let data = Dataset::new(x.clone(), y);
+    let mut compiled = Compiled::new(Box::new(MeanSquaredError::default()))
+        .with_metrics(vec![Metric::from_name("mae").unwrap()])
+        .with_optimizer(burn::optim::AdamConfig::new().init(), 0.05);
+    let options = FitOptions { epochs: 30, batch_size: 16, validation_split: 0.25, seed: 3, ..quiet() };
+    let (model, history) =
+        fit(Linear1 { lin: LinearConfig::new(2, 1).init(&d) }, &mut compiled, &data, None, &options, &mut []).unwrap();
+    let loss = history.get("loss").unwrap();
+    assert!(loss.last().unwrap() < &(loss[0] * 0.1), "{loss:?}");
+    assert!(history.get("val_loss").is_some() && history.get("mean_absolute_error").is_some());
+    let preds = predict(&model, &x, 10).unwrap();
+    assert_eq!(preds[0].shape(), &[64, 1]);
+    let logs = evaluate(&model, &compiled, &data, 8).unwrap();
+    assert!(logs.contains_key("mean_absolute_error"), "{logs:?}");
+}
+
+#[test]
+fn multi_output_total_is_the_weighted_sum_of_per_output_losses() {
+    let d = Device::flex().autodiff();
+    let x = Tensor::<2>::from_floats([[1.0, 2.0], [3.0, -1.0], [0.5, 0.5]], &d);
+    let ya = column(&[1.0, 0.0, 2.0], &d);
+    let yb = column(&[0.0, 1.0, -1.0], &d);
+    let data = Dataset::multi(x, vec![ya.into(), yb.into()]);
+    let compiled =
+        Compiled::per_output(vec![Box::new(MeanSquaredError::default()), Box::new(MeanAbsoluteError::default())])
+            .unwrap()
+            .with_loss_weights(vec![2.0, 0.5])
+            .with_output_names(vec!["a".into(), "b".into()]);
+    let model = Linear2 { lin: LinearConfig::new(2, 1).init(&d) };
+    let logs = evaluate(&model, &compiled, &data, 3).unwrap();
+    let expected = 2.0 * logs["a_loss"] + 0.5 * logs["b_loss"];
+    assert!((logs["loss"] - expected).abs() < 1e-5, "{logs:?}");
+    // loss_weights must match the number of losses (Keras raises the same).
+    let bad = Compiled::new(Box::new(MeanSquaredError::default())).with_loss_weights(vec![1.0, 3.0, 1.0]);
+    assert!(evaluate(&model, &bad, &data, 3).is_err());
+}
+
+#[test]
+fn class_weight_and_sample_weight_together_is_an_error() {
+    let d = Device::flex().autodiff();
+    let data = Dataset::new(column(&[0.0, 1.0], &d), column(&[0.0, 1.0], &d));
+    let cw: BTreeMap<usize, f64> = [(0, 1.0), (1, 5.0)].into();
+    let weighted = data.clone().with_class_weight(&cw).unwrap();
+    assert_eq!(weighted.sample_weight.as_ref().unwrap()[0].to_vec_f32().unwrap(), vec![1.0, 5.0]);
+    assert!(weighted.with_class_weight(&cw).is_err());
+}
+
+#[test]
+fn callbacks_stop_restore_log_checkpoint_and_reduce_lr() {
+    let d = Device::flex().autodiff();
+    let dir = tempfile::tempdir().unwrap();
+    let x = column(&[0.0; 8], &d);
+    let data = Dataset::new(x.clone(), column(&[1.0; 8], &d));
+    let val = Dataset::new(x, column(&[-5.0; 8], &d)); // moving towards 1.0 makes val_loss worse
+    let mut compiled =
+        Compiled::new(Box::new(MeanSquaredError::default())).with_optimizer(burn::optim::SgdConfig::new().init(), 0.1);
+    let mut early = EarlyStopping::new("val_loss").patience(1).restore_best_weights(true);
+    let mut csv = CsvLogger::new(dir.path().join("history.csv"));
+    let mut ckpt = ModelCheckpoint::new(dir.path().join("best.bpk"), "val_loss").save_best_only(true);
+    let mut plateau = ReduceLROnPlateau::new("val_loss").patience(1).factor(0.5);
+    let options = FitOptions { epochs: 20, batch_size: 8, ..quiet() };
+    let (model, history) = fit(
+        Constant::new(0.0, &d),
+        &mut compiled,
+        &data,
+        Some(&val),
+        &options,
+        &mut [&mut early, &mut csv, &mut ckpt, &mut plateau],
+    )
+    .unwrap();
+    assert_eq!(early.stopped_epoch, Some(1), "{history:?}");
+    // The best epoch was the first; its weights come back.
+    let b = model.b.val().into_data().try_to_vec::<f32>().unwrap()[0];
+    assert!((b - 0.2).abs() < 1e-5, "restored b = {b}");
+    let text = std::fs::read_to_string(dir.path().join("history.csv")).unwrap();
+    assert_eq!(text.lines().count(), 3, "{text}");
+    assert_eq!(ckpt.saved, vec![0]);
+    assert!(dir.path().join("best.bpk").exists());
+    assert!(compiled.learning_rate() < 0.1);
+    // No temporary files left behind.
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().contains(".tmp-"))
+    );
+}
+
+#[test]
+fn terminate_on_nan_stops_at_the_first_non_finite_loss() {
+    let d = Device::flex().autodiff();
+    let data = Dataset::new(column(&[0.0; 4], &d), column(&[f32::NAN, 1.0, 1.0, 1.0], &d));
+    let mut compiled = Compiled::new(Box::new(MeanSquaredError::default()));
+    let mut nan = TerminateOnNaN::default();
+    let options = FitOptions { epochs: 5, batch_size: 2, shuffle: false, ..quiet() };
+    let (_, history) = fit(Constant::new(0.0, &d), &mut compiled, &data, None, &options, &mut [&mut nan]).unwrap();
+    assert_eq!(nan.terminated_at, Some(0));
+    assert_eq!(history.epochs.len(), 1);
+}
