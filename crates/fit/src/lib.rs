@@ -33,3 +33,9 @@ pub use error::FitError;
 pub use fit::{FitOptions, Model, evaluate, fit, predict};
 pub use history::History;
 pub use metrics::Metric;
+
+/// The README's Rust examples (they use both crates), compiled and run as doctests so that the
+/// README stays true.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

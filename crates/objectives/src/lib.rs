@@ -134,11 +134,6 @@ pub use segmentation::tversky::{Tversky, TverskyConfig, tversky};
 /// converted to the compute dtype where used (in f32 it is the nearest f32 to 1e-7).
 pub const EPSILON: f64 = 1e-7;
 
-/// The README's Rust examples, compiled and run as doctests so that the README stays true.
-#[doc = include_str!("../../../README.md")]
-#[cfg(doctest)]
-pub struct ReadmeDoctests;
-
 pub mod prelude {
     //! `use objectives::prelude::*;` brings the loss types, functions, traits, and burn's
     //! `Tensor` and `Device`.
