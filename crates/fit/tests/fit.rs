@@ -182,3 +182,44 @@ fn terminate_on_nan_stops_at_the_first_non_finite_loss() {
     assert_eq!(nan.terminated_at, Some(0));
     assert_eq!(history.epochs.len(), 1);
 }
+
+/// The parameters of `Linear1` as one flat vector.
+fn params(m: &Linear1) -> Vec<f32> {
+    let mut v = m.lin.weight.val().into_data().try_to_vec::<f32>().unwrap();
+    if let Some(b) = &m.lin.bias {
+        v.extend(b.val().into_data().try_to_vec::<f32>().unwrap());
+    }
+    v
+}
+
+#[test]
+fn accumulating_micro_batches_equals_the_large_batch_step() {
+    let d = Device::flex().autodiff();
+    let n = 10;
+    let xs: Vec<f32> = (0..n * 3).map(|i| ((i * 7 % 11) as f32 - 5.0) / 5.0).collect();
+    let x = Tensor::<2>::from_data(TensorData::new(xs, [n, 3]), &d);
+    let y = Tensor::<2>::from_data(
+        TensorData::new((0..n * 2).map(|i| (i % 5) as f32 - 2.0).collect::<Vec<_>>(), [n, 2]),
+        &d,
+    );
+    // Unequal per-sample weights, some zero: a mean of micro-batch means would be wrong.
+    let w = Tensor::<1>::from_floats([1.0, 0.0, 2.0, 0.5, 3.0, 0.0, 1.0, 1.0, 4.0, 0.25], &d);
+    let data = Dataset::new(x, y).with_sample_weight(w);
+    for reduction in [objectives::Reduction::SumOverBatchSize, objectives::Reduction::MeanWithSampleWeight] {
+        let init = Linear1 { lin: LinearConfig::new(3, 2).init(&d) };
+        let run = |k: usize| {
+            let mut compiled = Compiled::new(Box::new(MeanSquaredError::default().with_reduction(reduction)))
+                .with_optimizer(burn::optim::SgdConfig::new().init(), 0.1);
+            let options = FitOptions { epochs: 1, batch_size: n, shuffle: false, accumulation_steps: k, ..quiet() };
+            let (m, h) = fit(init.clone(), &mut compiled, &data, None, &options, &mut []).unwrap();
+            (params(&m), h.get("loss").unwrap()[0])
+        };
+        let (whole, loss_whole) = run(1);
+        let (accumulated, loss_acc) = run(3); // micro-batches of 4, 4 and 2 samples
+        assert!((loss_whole - loss_acc).abs() <= 1e-5 * loss_whole.abs(), "{reduction}: {loss_whole} vs {loss_acc}");
+        for (a, b) in whole.iter().zip(&accumulated) {
+            assert!((a - b).abs() <= 1e-6, "{reduction}: parameters differ: {whole:?} vs {accumulated:?}");
+        }
+        assert_ne!(whole, params(&init), "the step changed nothing");
+    }
+}
