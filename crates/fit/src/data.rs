@@ -19,17 +19,20 @@ pub struct Dataset<const DI: usize> {
     pub y: Vec<DynTensor>,
     /// Sample weights per output (`(N,)` or per element), or one shared by all outputs.
     pub sample_weight: Option<Vec<DynTensor>>,
+    /// Masks over the per-sample losses (e.g. `(N, T)` for padded sequences; non-zero = valid),
+    /// per output or one shared: Keras's `_keras_mask` on the model output.
+    pub mask: Option<Vec<DynTensor>>,
 }
 
 impl<const DI: usize> Dataset<DI> {
     /// A dataset with one output.
     pub fn new(x: Tensor<DI>, y: impl Into<DynTensor>) -> Self {
-        Self { x, y: vec![y.into()], sample_weight: None }
+        Self { x, y: vec![y.into()], sample_weight: None, mask: None }
     }
 
     /// A dataset with several outputs.
     pub fn multi(x: Tensor<DI>, y: Vec<DynTensor>) -> Self {
-        Self { x, y, sample_weight: None }
+        Self { x, y, sample_weight: None, mask: None }
     }
 
     /// Sets one sample weight shared by every output.
@@ -43,6 +46,13 @@ impl<const DI: usize> Dataset<DI> {
     #[must_use]
     pub fn with_sample_weights(mut self, w: Vec<DynTensor>) -> Self {
         self.sample_weight = Some(w);
+        self
+    }
+
+    /// Sets one mask shared by every output (over the per-sample losses; non-zero = valid).
+    #[must_use]
+    pub fn with_mask(mut self, m: impl Into<DynTensor>) -> Self {
+        self.mask = Some(vec![m.into()]);
         self
     }
 
@@ -64,6 +74,11 @@ impl<const DI: usize> Dataset<DI> {
                 return Err(FitError::Data(format!("x has {n} samples but y[{i}] has shape {:?}", y.shape())));
             }
         }
+        for (i, m) in self.mask.iter().flatten().enumerate() {
+            if m.shape().first() != Some(&n) {
+                return Err(FitError::Data(format!("x has {n} samples but mask[{i}] has shape {:?}", m.shape())));
+            }
+        }
         for (i, w) in self.sample_weight.iter().flatten().enumerate() {
             if w.shape().first() != Some(&n) {
                 return Err(FitError::Data(format!(
@@ -83,10 +98,8 @@ impl<const DI: usize> Dataset<DI> {
         Ok(Self {
             x: self.x.clone().select(0, idx),
             y: self.y.iter().map(|y| y.clone().select_rows(rows)).collect::<objectives::Result<_>>()?,
-            sample_weight: match &self.sample_weight {
-                None => None,
-                Some(ws) => Some(ws.iter().map(|w| w.clone().select_rows(rows)).collect::<objectives::Result<_>>()?),
-            },
+            sample_weight: select_all(&self.sample_weight, rows)?,
+            mask: select_all(&self.mask, rows)?,
         })
     }
 
@@ -141,6 +154,13 @@ impl<const DI: usize> Dataset<DI> {
         let device = self.x.device();
         self.sample_weight = Some(vec![DynTensor::from_data(TensorData::new(w, [n]), &device)?]);
         Ok(self)
+    }
+}
+
+fn select_all(v: &Option<Vec<DynTensor>>, rows: &[usize]) -> Result<Option<Vec<DynTensor>>> {
+    match v {
+        None => Ok(None),
+        Some(ts) => Ok(Some(ts.iter().map(|t| t.clone().select_rows(rows)).collect::<objectives::Result<_>>()?)),
     }
 }
 

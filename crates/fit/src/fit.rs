@@ -79,7 +79,7 @@ fn batch_losses<const DI: usize>(
     let mut values = vec![];
     for (i, ((loss, w), (y, p))) in losses.iter().zip(batch.y.iter().zip(preds)).enumerate() {
         let sw = sample_weight(batch, i);
-        let l = loss.compute(y, p, sw, None)?;
+        let l = loss.compute(y, p, sw, mask_of(batch, i))?;
         if l.rank() != 0 {
             return Err(FitError::Config(format!(
                 "the loss of output {i} returns shape {:?} (reduction \"{}\"); training needs a scalar loss",
@@ -104,6 +104,15 @@ fn sample_weight<const DI: usize>(batch: &Dataset<DI>, i: usize) -> Option<&DynT
         None => None,
         Some(w) if w.len() == 1 => w.first(),
         Some(w) => w.get(i),
+    }
+}
+
+/// The mask of output `i` (over its per-sample losses): its own, a shared one, or none.
+fn mask_of<const DI: usize>(batch: &Dataset<DI>, i: usize) -> Option<&DynTensor> {
+    match &batch.mask {
+        None => None,
+        Some(m) if m.len() == 1 => m.first(),
+        Some(m) => m.get(i),
     }
 }
 
@@ -139,11 +148,29 @@ impl Trackers {
             t.add(*v, n);
         }
         for (i, (y, p)) in batch.y.iter().zip(preds).enumerate() {
+            // Metrics take the mask as a 0/1 weight (Keras's `MeanMetricWrapper`); weighted
+            // metrics multiply it with the sample weight.
+            let mask = mask_of(batch, i).map(|m| {
+                m.clone().map(|t| {
+                    let dtype = t.dtype();
+                    t.not_equal_elem(0.0).float().cast(dtype)
+                })
+            });
             for (m, t) in compiled.metrics.iter().zip(&mut self.metrics[i]) {
-                update(m, t, y, p, None)?;
+                update(m, t, y, p, mask.as_ref())?;
             }
+            let weight = match (sample_weight(batch, i), &mask) {
+                (Some(w), Some(m)) => {
+                    let (m, w) = objectives::shape::align_weight("sample_weight", m.clone(), w.clone())?;
+                    Some(
+                        w.broadcast_mul(m)
+                            .ok_or_else(|| FitError::Data("sample_weight and mask do not broadcast".into()))?,
+                    )
+                }
+                (w, m) => w.cloned().or_else(|| m.clone()),
+            };
             for (m, t) in compiled.weighted_metrics.iter().zip(&mut self.weighted[i]) {
-                update(m, t, y, p, sample_weight(batch, i))?;
+                update(m, t, y, p, weight.as_ref())?;
             }
         }
         Ok(())
@@ -198,7 +225,7 @@ fn accumulated_step<const DI: usize, M: Model<DI>>(
         let preds: Vec<DynTensor> =
             eval_model.forward(mb.x.clone()).into_iter().map(|p| p.map(|t| t.detach())).collect();
         for (o, (loss, _)) in compiled.resolve(outputs)?.iter().enumerate() {
-            totals[o] += loss.partial(&mb.y[o], &preds[o], sample_weight(mb, o), None)?.normalizer;
+            totals[o] += loss.partial(&mb.y[o], &preds[o], sample_weight(mb, o), mask_of(mb, o))?.normalizer;
         }
     }
     // Pass 2: each micro-batch's exact share of the batch loss, back-propagated and accumulated.
@@ -209,7 +236,7 @@ fn accumulated_step<const DI: usize, M: Model<DI>>(
         let preds = model.forward(mb.x.clone());
         let mut share: Option<DynTensor> = None;
         for (o, (loss, w)) in compiled.resolve(outputs)?.iter().enumerate() {
-            let part = loss.partial(&mb.y[o], &preds[o], sample_weight(mb, o), None)?;
+            let part = loss.partial(&mb.y[o], &preds[o], sample_weight(mb, o), mask_of(mb, o))?;
             let s = part.share(totals[o]);
             per_output[o] += s.to_vec_f64()?.first().copied().unwrap_or(f64::NAN);
             let s = s.map(|t| t.mul_scalar(*w));
@@ -227,7 +254,7 @@ fn accumulated_step<const DI: usize, M: Model<DI>>(
     }
     let total: f64 = per_output.iter().zip(&losses_w).map(|(l, w)| l * w).sum();
     // Metrics on the whole batch's predictions.
-    let preds: Vec<DynTensor> = all_preds.into_iter().map(|parts| concat_rows(parts)).collect::<Result<_>>()?;
+    let preds: Vec<DynTensor> = all_preds.into_iter().map(concat_rows).collect::<Result<_>>()?;
     trackers.update(compiled, batch, &preds, total, &per_output)?;
     let model = compiled.optimizer.step(compiled.learning_rate, model, acc.grads());
     Ok((model, total))

@@ -223,3 +223,38 @@ fn accumulating_micro_batches_equals_the_large_batch_step() {
         assert_ne!(whole, params(&init), "the step changed nothing");
     }
 }
+
+/// Predicts zeros of shape (N, T, 1) from (N, T) inputs.
+#[derive(Module, Debug)]
+struct ZeroSeq {
+    b: Param<Tensor<1>>,
+}
+
+impl Model<2> for ZeroSeq {
+    fn forward(&self, x: Tensor<2>) -> Vec<DynTensor> {
+        let [n, t] = x.dims();
+        let b = self.b.val().reshape([1, 1, 1]).expand([n, t, 1]);
+        vec![x.reshape([n, t, 1]).mul_scalar(0.0).add(b).into()]
+    }
+}
+
+#[test]
+fn masked_timesteps_are_excluded_from_loss_and_metrics() {
+    let d = Device::flex().autodiff();
+    // Two sequences of 3 steps; the padded steps have garbage targets.
+    let x = Tensor::<2>::zeros([2, 3], &d);
+    let y = Tensor::<3>::from_floats([[[1.0], [2.0], [100.0]], [[3.0], [100.0], [100.0]]], &d);
+    let mask = Tensor::<2>::from_floats([[1.0, 1.0, 0.0], [1.0, 0.0, 0.0]], &d);
+    let data = Dataset::new(x, y).with_mask(mask);
+    let compiled = Compiled::new(Box::new(MeanSquaredError::default())).with_metrics(vec![Metric::MeanAbsoluteError]);
+    let model = ZeroSeq { b: Param::from_tensor(Tensor::<1>::zeros([1], &d)) };
+    let logs = evaluate(&model, &compiled, &data, 2).unwrap();
+    assert!((logs["loss"] - (1.0 + 4.0 + 9.0) / 3.0).abs() < 1e-5, "{logs:?}");
+    assert!((logs["mean_absolute_error"] - (1.0 + 2.0 + 3.0) / 3.0).abs() < 1e-5, "{logs:?}");
+    // Accumulation keeps the mask exact too (micro-batches with 2 and 1 valid steps).
+    let mut c =
+        Compiled::new(Box::new(MeanSquaredError::default())).with_optimizer(burn::optim::SgdConfig::new().init(), 0.0);
+    let options = FitOptions { epochs: 1, batch_size: 2, shuffle: false, accumulation_steps: 2, ..quiet() };
+    let (_, h) = fit(model, &mut c, &data, None, &options, &mut []).unwrap();
+    assert!((h.get("loss").unwrap()[0] - 14.0 / 3.0).abs() < 1e-5, "{h:?}");
+}
