@@ -272,6 +272,34 @@ fn concat_rows(parts: Vec<DynTensor>) -> Result<DynTensor> {
     Ok(DynTensor::from_padded_checked(cat, shape)?)
 }
 
+/// What callbacks may change: the learning rate, the stop flag, the model to return.
+struct State<'a, M> {
+    lr: f64,
+    stop: &'a mut bool,
+    replace: &'a mut Option<M>,
+}
+
+/// Calls `f` on every callback with a [`Context`] over the current model and state.
+fn notify<M>(
+    callbacks: &mut [&mut dyn Callback<M>],
+    model: &M,
+    history: &History,
+    state: &mut State<'_, M>,
+    f: impl Fn(&mut dyn Callback<M>, &mut Context<'_, M>) -> Result<()>,
+) -> Result<()> {
+    for cb in callbacks.iter_mut() {
+        let mut ctx = Context {
+            model,
+            learning_rate: &mut state.lr,
+            stop_training: state.stop,
+            replace_model: state.replace,
+            history,
+        };
+        f(&mut **cb, &mut ctx)?;
+    }
+    Ok(())
+}
+
 fn batches(batch_size: usize, order: &[usize]) -> Vec<Vec<usize>> {
     order.chunks(batch_size.max(1)).map(<[usize]>::to_vec).collect()
 }
@@ -343,18 +371,9 @@ pub fn fit<const DI: usize, M: Model<DI>>(
             progress.step(&logs);
             let mut batch_logs = logs.clone();
             batch_logs.insert("loss".into(), total_value);
-            let mut lr = compiled.learning_rate;
-            for cb in callbacks.iter_mut() {
-                let mut ctx = Context {
-                    model: &model,
-                    learning_rate: &mut lr,
-                    stop_training: &mut stop,
-                    replace_model: &mut replace,
-                    history: &history,
-                };
-                cb.on_batch_end(step, &batch_logs, &mut ctx)?;
-            }
-            compiled.learning_rate = lr;
+            let mut state = State { lr: compiled.learning_rate, stop: &mut stop, replace: &mut replace };
+            notify(callbacks, &model, &history, &mut state, |cb, ctx| cb.on_batch_end(step, &batch_logs, ctx))?;
+            compiled.learning_rate = state.lr;
             if stop {
                 break;
             }
@@ -364,34 +383,17 @@ pub fn fit<const DI: usize, M: Model<DI>>(
             logs.extend(evaluate_logs(&model, compiled, v, options.batch_size, "val_")?);
         }
         progress.finish(epoch, options.epochs, &logs);
-        let mut lr = compiled.learning_rate;
-        for cb in callbacks.iter_mut() {
-            let mut ctx = Context {
-                model: &model,
-                learning_rate: &mut lr,
-                stop_training: &mut stop,
-                replace_model: &mut replace,
-                history: &history,
-            };
-            cb.on_epoch_end(epoch, &logs, &mut ctx)?;
-        }
-        compiled.learning_rate = lr;
+        let mut state = State { lr: compiled.learning_rate, stop: &mut stop, replace: &mut replace };
+        notify(callbacks, &model, &history, &mut state, |cb, ctx| cb.on_epoch_end(epoch, &logs, ctx))?;
+        compiled.learning_rate = state.lr;
         history.push(epoch, &logs);
         if stop {
             break;
         }
     }
-    let mut lr = compiled.learning_rate;
-    for cb in callbacks.iter_mut() {
-        let mut ctx = Context {
-            model: &model,
-            learning_rate: &mut lr,
-            stop_training: &mut stop,
-            replace_model: &mut replace,
-            history: &history,
-        };
-        cb.on_train_end(&mut ctx)?;
-    }
+    let mut state = State { lr: compiled.learning_rate, stop: &mut stop, replace: &mut replace };
+    notify(callbacks, &model, &history, &mut state, |cb, ctx| cb.on_train_end(ctx))?;
+    compiled.learning_rate = state.lr;
     Ok((replace.unwrap_or(model), history))
 }
 
