@@ -130,11 +130,15 @@ impl FromStr for Reduction {
     }
 }
 
-/// `a / b`, or 0 where `b == 0` (TensorFlow's `divide_no_nan`), for a rank-0 `b`.
-fn divide_no_nan(a: DynTensor, b: DynTensor) -> DynTensor {
+/// `a / b`, or 0 where `b == 0` (TensorFlow's `divide_no_nan`), for a rank-0 `b` and any `a`.
+pub(crate) fn divide_no_nan(a: DynTensor, b: DynTensor) -> DynTensor {
+    if a.numel() == 0 {
+        return a; // nothing to divide (and burn cannot expand to a zero-size shape)
+    }
     let zero = b.padded().clone().equal_elem(0.0);
     let safe = b.into_padded().mask_fill(zero.clone(), 1.0);
-    a.map(|a| a.div(safe).mask_fill(zero, 0.0))
+    let dims = a.padded().dims();
+    a.map(|a| a.div(safe).mask_fill(zero.expand(dims), 0.0))
 }
 
 /// How [`apply_mask`] turns the mask into a weight.

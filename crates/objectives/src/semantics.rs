@@ -13,7 +13,7 @@
 
 use crate::dyn_tensor::DynTensor;
 use crate::error::{LossError, Result};
-use crate::reduce::{Reduction, reduce_values, reduce_weighted_values};
+use crate::reduce::{MaskMode, Reduction, divide_no_nan, reduce_values, reduce_weighted_values, weigh};
 use crate::shape::{align_weight, dtype_of};
 
 /// Which Keras generation's reduction to reproduce.
@@ -101,20 +101,8 @@ pub fn reduce_as(
                 }
                 (_, m) => m,
             };
-            let sw = match (sample_weight, mask) {
-                (Some(w), Some(m)) => {
-                    let (m, w) = align_weight("sample_weight", m, w)?;
-                    Some(w.broadcast_mul(m).ok_or_else(|| shape_error("mask"))?)
-                }
-                (w, m) => w.or(m),
-            };
-            let (values, sw) = match sw {
-                Some(sw) => {
-                    let (values, sw) = align_weight("sample_weight", values, sw)?;
-                    (values.broadcast_mul(sw.clone()).ok_or_else(|| shape_error("sample_weight"))?, Some(sw))
-                }
-                None => (values, None),
-            };
+            // The mask is a plain weight from here on (compute_weighted_loss), as in Keras 3's path.
+            let (values, sw) = weigh(values, sample_weight, mask, MaskMode::Raw)?;
             Ok(reduce_values(values, sw, reduction))
         }
         Semantics::Keras1 => {
@@ -139,18 +127,6 @@ fn mean_all(x: DynTensor) -> DynTensor {
     s.map(|t| if n == 0.0 { t.mul_scalar(0.0) } else { t.div_scalar(n) })
 }
 
-/// `a / b` for rank-0 `b`, 0 where `b == 0`.
-fn div_no_nan(a: DynTensor, b: DynTensor) -> DynTensor {
-    if a.numel() == 0 {
-        return a;
-    }
-    let b = b.into_padded();
-    let zero = b.clone().equal_elem(0.0);
-    let safe = b.mask_fill(zero.clone(), 1.0);
-    let dims = a.padded().dims();
-    a.map(|a| a.div(safe.clone()).mask_fill(zero.expand(dims), 0.0))
-}
-
 /// Keras 1.0–2.2's `_weighted_masked_objective` (2.0.0 `keras/engine/training.py`).
 fn keras1(values: DynTensor, sample_weight: Option<DynTensor>, mask: Option<DynTensor>) -> Result<DynTensor> {
     let batch = values.shape().first().copied().unwrap_or(1);
@@ -158,7 +134,7 @@ fn keras1(values: DynTensor, sample_weight: Option<DynTensor>, mask: Option<DynT
     if let Some(m) = mask {
         let (s, m) = align_weight("mask", score, m)?;
         let mean_m = mean_all(m.clone());
-        score = div_no_nan(s.broadcast_mul(m).ok_or_else(|| shape_error("mask"))?, mean_m);
+        score = divide_no_nan(s.broadcast_mul(m).ok_or_else(|| shape_error("mask"))?, mean_m);
     }
     let weights = match sample_weight {
         Some(w) => w,
@@ -179,7 +155,7 @@ fn keras1(values: DynTensor, sample_weight: Option<DynTensor>, mask: Option<DynT
         score = score.mean_axis(last);
     }
     let nonzero = mean_all(weights.clone().map(|w| w.not_equal_elem(0.0).float().cast(dtype_of(&score))));
-    let score = div_no_nan(score.zip_same(weights), nonzero);
+    let score = divide_no_nan(score.zip_same(weights), nonzero);
     Ok(mean_all(score))
 }
 
