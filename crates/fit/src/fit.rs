@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use burn::data::dataloader::DataLoader;
 use burn::module::Module;
 use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::tensor::Tensor;
@@ -117,6 +118,7 @@ fn mask_of<const DI: usize>(batch: &Dataset<DI>, i: usize) -> Option<&DynTensor>
 }
 
 /// Epoch-level trackers: total and per-output losses (batch-size weighted), and metrics.
+#[derive(Default)]
 struct Trackers {
     loss: MeanTracker,
     outputs: Vec<MeanTracker>,
@@ -126,12 +128,24 @@ struct Trackers {
 
 impl Trackers {
     fn new(compiled: &Compiled, outputs: usize) -> Self {
-        Self {
-            loss: MeanTracker::default(),
-            outputs: vec![MeanTracker::default(); outputs],
-            metrics: vec![vec![MeanTracker::default(); compiled.metrics.len()]; outputs],
-            weighted: vec![vec![MeanTracker::default(); compiled.weighted_metrics.len()]; outputs],
+        let mut t = Self::default();
+        t.outputs = vec![MeanTracker::default(); outputs];
+        t.metrics = vec![vec![MeanTracker::default(); compiled.metrics.len()]; outputs];
+        t.weighted = vec![vec![MeanTracker::default(); compiled.weighted_metrics.len()]; outputs];
+        t
+    }
+
+    /// Sizes the per-output trackers on the first batch; later batches must have as many outputs.
+    fn ensure_outputs(&mut self, compiled: &Compiled, outputs: usize) -> Result<()> {
+        if self.outputs.is_empty() {
+            *self = Self::new(compiled, outputs);
+        } else if self.outputs.len() != outputs {
+            return Err(FitError::Data(format!(
+                "a batch has {outputs} targets but earlier batches had {}",
+                self.outputs.len()
+            )));
         }
+        Ok(())
     }
 
     fn update<const DI: usize>(
@@ -339,19 +353,95 @@ pub fn fit<const DI: usize, M: Model<DI>>(
     if train.is_empty() {
         return Err(FitError::Data("no training samples (check validation_split)".into()));
     }
+    let n = train.len();
+    let epoch_batches = |epoch: usize| -> Batches<'_, DI> {
+        let order =
+            if options.shuffle { permutation(n, options.seed.wrapping_add(epoch as u64)) } else { (0..n).collect() };
+        let steps = batches(options.batch_size, &order);
+        let train = &train;
+        (steps.len(), Box::new(steps.into_iter().map(move |rows| train.rows(&rows))))
+    };
+    let validation_batches = validation.map(|v| move || memory_batches(v, options.batch_size));
+    train_loop(model, compiled, epoch_batches, validation_batches, options, callbacks)
+}
+
+/// Trains `model` on batches from a burn [`DataLoader`] (Keras's `fit` on a `tf.data.Dataset`):
+/// the loader owns batching and shuffling, so `options.batch_size`, `shuffle`, `seed` and
+/// `validation_split` are not used (a non-zero `validation_split` is an error, as in Keras).
+///
+/// The loader's batcher builds each batch as a [`Dataset`] (inputs, targets, optional sample
+/// weights and masks); everything else — losses, metrics, accumulation, callbacks — is as in
+/// [`fit`], and with the same batches the two give the same model and history.
+///
+/// # Errors
+/// As [`fit`], plus [`FitError::Data`] for a batch the loader failed to produce.
+pub fn fit_loader<const DI: usize, M: Model<DI>>(
+    model: M,
+    compiled: &mut Compiled,
+    train: &dyn DataLoader<Dataset<DI>>,
+    validation: Option<&dyn DataLoader<Dataset<DI>>>,
+    options: &FitOptions,
+    callbacks: &mut [&mut dyn Callback<M>],
+) -> Result<(M, History)> {
+    if options.validation_split > 0.0 {
+        return Err(FitError::Config(
+            "validation_split is not supported with a data loader; pass a validation loader instead".into(),
+        ));
+    }
+    if train.num_items() == 0 {
+        return Err(FitError::Data("the training data loader has no items".into()));
+    }
+    let epoch_batches = |_epoch: usize| -> Batches<'_, DI> { loader_batches(train) };
+    let validation_batches = validation.map(|v| move || loader_batches(v));
+    train_loop(model, compiled, epoch_batches, validation_batches, options, callbacks)
+}
+
+/// One pass's batches and, when known in advance, how many (0 = unknown).
+type Batches<'a, const DI: usize> = (usize, Box<dyn Iterator<Item = Result<Dataset<DI>>> + 'a>);
+
+fn memory_batches<const DI: usize>(data: &Dataset<DI>, batch_size: usize) -> Batches<'_, DI> {
+    let order: Vec<usize> = (0..data.len()).collect();
+    let steps = batches(batch_size.max(1), &order);
+    (steps.len(), Box::new(steps.into_iter().map(move |rows| data.rows(&rows))))
+}
+
+fn loader_batches<const DI: usize>(loader: &dyn DataLoader<Dataset<DI>>) -> Batches<'_, DI> {
+    let batches = loader.iter().map(|b| {
+        let b = b.map_err(|e| FitError::Data(format!("the data loader failed to produce a batch: {e}")))?;
+        b.validate()?;
+        Ok(b)
+    });
+    (0, Box::new(batches))
+}
+
+/// The epoch loop shared by [`fit`] and [`fit_loader`].
+fn train_loop<'d, const DI: usize, M: Model<DI>, V: Fn() -> Batches<'d, DI>>(
+    model: M,
+    compiled: &mut Compiled,
+    epoch_batches: impl Fn(usize) -> Batches<'d, DI>,
+    validation: Option<V>,
+    options: &FitOptions,
+    callbacks: &mut [&mut dyn Callback<M>],
+) -> Result<(M, History)> {
     let mut model = model;
     let mut history = History::default();
     let mut stop = false;
     let mut replace: Option<M> = None;
-    let n = train.len();
+    let mut last_steps = 0;
     for epoch in options.initial_epoch..options.epochs {
-        let order =
-            if options.shuffle { permutation(n, options.seed.wrapping_add(epoch as u64)) } else { (0..n).collect() };
-        let steps = batches(options.batch_size, &order);
-        let progress = Progress::new(epoch, options.epochs, steps.len(), options.verbose);
-        let mut trackers = Trackers::new(compiled, train.y.len());
-        for (step, rows) in steps.iter().enumerate() {
-            let batch = train.rows(rows)?;
+        let (steps, batches) = epoch_batches(epoch);
+        // A loader does not say its number of batches: the previous epoch's count is the bar's length.
+        let progress =
+            Progress::new(epoch, options.epochs, if steps > 0 { steps } else { last_steps }, options.verbose);
+        let mut trackers = Trackers::default();
+        let mut seen = 0;
+        for (step, batch) in batches.enumerate() {
+            let batch = batch?;
+            if batch.is_empty() {
+                continue;
+            }
+            seen += 1;
+            trackers.ensure_outputs(compiled, batch.y.len())?;
             let total_value = if options.accumulation_steps > 1 {
                 let (m, total_value) =
                     accumulated_step(model, compiled, &batch, options.accumulation_steps, &mut trackers)?;
@@ -378,9 +468,13 @@ pub fn fit<const DI: usize, M: Model<DI>>(
                 break;
             }
         }
+        if seen == 0 {
+            return Err(FitError::Data(format!("epoch {} had no training batches", epoch + 1)));
+        }
+        last_steps = seen;
         let mut logs = trackers.logs(compiled, "");
-        if let Some(v) = validation {
-            logs.extend(evaluate_logs(&model, compiled, v, options.batch_size, "val_")?);
+        if let Some(v) = &validation {
+            logs.extend(evaluate_batches(&model, compiled, v(), "val_")?);
         }
         progress.finish(epoch, options.epochs, &logs);
         let mut state = State { lr: compiled.learning_rate, stop: &mut stop, replace: &mut replace };
@@ -397,18 +491,20 @@ pub fn fit<const DI: usize, M: Model<DI>>(
     Ok((replace.unwrap_or(model), history))
 }
 
-fn evaluate_logs<const DI: usize, M: Model<DI>>(
+fn evaluate_batches<const DI: usize, M: Model<DI>>(
     model: &M,
     compiled: &Compiled,
-    data: &Dataset<DI>,
-    batch_size: usize,
+    (_, batches): Batches<'_, DI>,
     prefix: &str,
 ) -> Result<BTreeMap<String, f64>> {
     let eval_model = model.valid();
-    let order: Vec<usize> = (0..data.len()).collect();
-    let mut trackers = Trackers::new(compiled, data.y.len());
-    for rows in batches(batch_size, &order) {
-        let batch = data.rows(&rows)?;
+    let mut trackers = Trackers::default();
+    for batch in batches {
+        let batch = batch?;
+        if batch.is_empty() {
+            continue;
+        }
+        trackers.ensure_outputs(compiled, batch.y.len())?;
         let preds: Vec<DynTensor> =
             eval_model.forward(batch.x.clone()).into_iter().map(|p| p.map(|t| t.detach())).collect();
         let (total, values) = batch_losses(compiled, &preds, &batch)?;
@@ -429,7 +525,19 @@ pub fn evaluate<const DI: usize, M: Model<DI>>(
     batch_size: usize,
 ) -> Result<BTreeMap<String, f64>> {
     data.validate()?;
-    evaluate_logs(model, compiled, data, batch_size.max(1), "")
+    evaluate_batches(model, compiled, memory_batches(data, batch_size), "")
+}
+
+/// [`evaluate`] over the batches of a burn [`DataLoader`].
+///
+/// # Errors
+/// Data and loss errors, or a batch the loader failed to produce.
+pub fn evaluate_loader<const DI: usize, M: Model<DI>>(
+    model: &M,
+    compiled: &Compiled,
+    data: &dyn DataLoader<Dataset<DI>>,
+) -> Result<BTreeMap<String, f64>> {
+    evaluate_batches(model, compiled, loader_batches(data), "")
 }
 
 /// Keras's `Model.predict`: the outputs for `x`, computed in batches and concatenated.

@@ -24,13 +24,14 @@ pub mod error;
 pub mod fit;
 pub mod history;
 pub mod metrics;
+pub mod plot;
 pub mod progress;
 
 pub use callbacks::{Callback, EarlyStopping, TerminateOnNaN};
 pub use compile::Compiled;
 pub use data::Dataset;
 pub use error::FitError;
-pub use fit::{FitOptions, Model, evaluate, fit, predict};
+pub use fit::{FitOptions, Model, evaluate, evaluate_loader, fit, fit_loader, predict};
 pub use history::History;
 pub use metrics::Metric;
 

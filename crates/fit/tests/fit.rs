@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use burn::data::dataloader::batcher::Batcher;
 use burn::module::{Module, Param};
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Tensor, TensorData};
@@ -257,4 +258,95 @@ fn masked_timesteps_are_excluded_from_loss_and_metrics() {
     let options = FitOptions { epochs: 1, batch_size: 2, shuffle: false, accumulation_steps: 2, ..quiet() };
     let (_, h) = fit(model, &mut c, &data, None, &options, &mut []).unwrap();
     assert!((h.get("loss").unwrap()[0] - 14.0 / 3.0).abs() < 1e-5, "{h:?}");
+}
+
+/// One sample of the loader test: two features, a target, a weight.
+#[derive(Clone, Debug)]
+struct Row {
+    x: [f32; 2],
+    y: f32,
+    w: f32,
+}
+
+/// Builds a [`Dataset`] batch (inputs, targets, sample weights) from rows, as a user's batcher would.
+#[derive(Clone)]
+struct RowBatcher;
+
+impl burn::data::dataloader::batcher::Batcher<Row, Dataset<2>> for RowBatcher {
+    fn batch(&self, items: Vec<Row>, device: &Device) -> Dataset<2> {
+        let n = items.len();
+        let x =
+            Tensor::<2>::from_data(TensorData::new(items.iter().flat_map(|r| r.x).collect::<Vec<_>>(), [n, 2]), device);
+        let y = column(&items.iter().map(|r| r.y).collect::<Vec<_>>(), device);
+        let w = Tensor::<1>::from_data(TensorData::new(items.iter().map(|r| r.w).collect::<Vec<_>>(), [n]), device);
+        Dataset::new(x, y).with_sample_weight(w)
+    }
+}
+
+#[test]
+fn a_burn_data_loader_trains_exactly_like_in_memory_data() {
+    use burn::data::dataloader::DataLoaderBuilder;
+    use burn::data::dataset::InMemDataset;
+    let d = Device::flex().autodiff();
+    let rows: Vec<Row> = (0..37)
+        .map(|i| {
+            let t = i as f32 / 18.0 - 1.0;
+            Row { x: [t, t * t], y: 1.5 * t - 0.5 * t * t + 0.2, w: 1.0 + (i % 3) as f32 }
+        })
+        .collect();
+    let val_rows: Vec<Row> = rows.iter().step_by(3).cloned().collect();
+    let batcher = RowBatcher;
+    let loader = DataLoaderBuilder::new(batcher.clone())
+        .batch_size(8)
+        .set_device(d.clone())
+        .build(InMemDataset::new(rows.clone()));
+    let val_loader = DataLoaderBuilder::new(batcher.clone())
+        .batch_size(8)
+        .set_device(d.clone())
+        .build(InMemDataset::new(val_rows.clone()));
+    let compiled = || {
+        Compiled::new(Box::new(MeanSquaredError::default()))
+            .with_weighted_metrics(vec![Metric::from_name("mae").unwrap()])
+            .with_optimizer(burn::optim::AdamConfig::new().init(), 0.05)
+    };
+    let init = LinearConfig::new(2, 1).init(&d);
+    let options = FitOptions { epochs: 4, batch_size: 8, shuffle: false, ..quiet() };
+
+    let (from_loader, h_loader) = objectives_fit::fit_loader(
+        Linear1 { lin: init.clone() },
+        &mut compiled(),
+        loader.as_ref(),
+        Some(val_loader.as_ref()),
+        &options,
+        &mut [],
+    )
+    .unwrap();
+    // The same rows as in-memory tensors: the same batches in the same order.
+    let data = RowBatcher.batch(rows, &d);
+    let val = RowBatcher.batch(val_rows, &d);
+    let (in_memory, h_memory) =
+        fit(Linear1 { lin: init }, &mut compiled(), &data, Some(&val), &options, &mut []).unwrap();
+    assert_eq!(params(&from_loader), params(&in_memory));
+    assert_eq!(h_loader.values.keys().collect::<Vec<_>>(), h_memory.values.keys().collect::<Vec<_>>());
+    for (k, v) in &h_memory.values {
+        for (a, b) in v.iter().zip(&h_loader.values[k]) {
+            assert!((a - b).abs() <= 1e-6 * a.abs().max(1.0), "{k}: {a} vs {b}");
+        }
+    }
+    let loss = h_loader.get("loss").unwrap();
+    assert!(loss.last() < loss.first(), "{loss:?}");
+    let logs = objectives_fit::evaluate_loader(&from_loader, &compiled(), val_loader.as_ref()).unwrap();
+    assert!((logs["loss"] - h_loader.get("val_loss").unwrap()[3]).abs() < 1e-6);
+
+    // validation_split has no meaning for a loader, as in Keras.
+    let err = objectives_fit::fit_loader(
+        from_loader,
+        &mut compiled(),
+        loader.as_ref(),
+        None,
+        &FitOptions { validation_split: 0.2, ..options },
+        &mut [],
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("validation_split"), "{err}");
 }
