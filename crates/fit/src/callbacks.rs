@@ -263,16 +263,15 @@ impl<M: Module + Clone> Callback<M> for ModelCheckpoint {
         if self.save_best_only && !self.monitor.improved(self.monitor.value(logs)?) {
             return Ok(());
         }
-        let bytes = ctx
-            .model
-            .clone()
-            .into_record()
-            .into_bytes()
-            .map_err(|e| FitError::Io(format!("{}: {e:?}", self.path.display())))?;
-        write_atomically(&self.path, &bytes)?;
+        write_atomically(&self.path, &checkpoint_bytes(ctx.model, &self.path)?)?;
         self.saved.push(epoch);
         Ok(())
     }
+}
+
+/// The model's parameters as burnpack bytes.
+fn checkpoint_bytes<M: Module + Clone>(model: &M, path: &std::path::Path) -> Result<burn::tensor::Bytes> {
+    model.clone().into_record().into_bytes().map_err(|e| FitError::Io(format!("{}: {e:?}", path.display())))
 }
 
 /// Multiplies the learning rate by `factor` when `monitor` has not improved for `patience`
@@ -352,5 +351,75 @@ impl<M> Callback<M> for ReduceLROnPlateau {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use std::io::Write;
+
+    use burn::module::Module;
+    use burn::nn::{Linear, LinearConfig};
+    use burn::store::ModuleRecord;
+    use burn::tensor::Device;
+
+    use super::*;
+    use crate::history::write_atomically_with;
+
+    const CHILD: &str = "OBJECTIVES_CRASH_CHILD_PATH";
+
+    fn weights(m: &Linear) -> Vec<f32> {
+        m.weight.val().into_data().try_to_vec::<f32>().unwrap()
+    }
+
+    /// A process killed half-way through writing a checkpoint leaves the previous checkpoint whole.
+    #[test]
+    fn a_crash_mid_write_leaves_the_previous_checkpoint_intact() {
+        let device = Device::flex();
+        if let Ok(path) = std::env::var(CHILD) {
+            // The child: start writing a new checkpoint over the old one, then die mid-write.
+            let path = std::path::PathBuf::from(path);
+            let newer = LinearConfig::new(64, 64).init(&device);
+            let bytes = checkpoint_bytes(&newer, &path).unwrap();
+            let _ = write_atomically_with(&path, |f| {
+                f.write_all(&bytes[..bytes.len() / 2])?;
+                f.sync_all()?;
+                std::process::abort()
+            });
+            unreachable!("the child aborts inside the write");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("best.bpk");
+        let model = LinearConfig::new(64, 64).init(&device);
+        write_atomically(&path, &checkpoint_bytes(&model, &path).unwrap()).unwrap();
+        let before = std::fs::read(&path).unwrap();
+
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "callbacks::tests::a_crash_mid_write_leaves_the_previous_checkpoint_intact"])
+            .args(["--test-threads", "1", "--nocapture"])
+            .env(CHILD, &path)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(!status.success(), "the child was meant to crash");
+        // The half-written temporary file is there (the crash left it) …
+        let tmp: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.file_name().unwrap().to_string_lossy().contains(".tmp-"))
+            .collect();
+        assert_eq!(tmp.len(), 1, "{tmp:?}");
+        assert!(std::fs::metadata(&tmp[0]).unwrap().len() < before.len() as u64);
+        // … but the checkpoint is the old one, byte for byte, and loads into the model.
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        let restored = LinearConfig::new(64, 64).init(&device).load_record(ModuleRecord::load(&path).unwrap());
+        assert_eq!(weights(&restored), weights(&model));
+        // A later write replaces it normally.
+        let next = LinearConfig::new(64, 64).init(&device);
+        write_atomically(&path, &checkpoint_bytes(&next, &path).unwrap()).unwrap();
+        let reloaded = LinearConfig::new(64, 64).init(&device).load_record(ModuleRecord::load(&path).unwrap());
+        assert_eq!(weights(&reloaded), weights(&next));
     }
 }

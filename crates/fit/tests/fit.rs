@@ -78,6 +78,13 @@ fn epoch_loss_is_weighted_by_batch_size_as_keras() {
     let compiled = Compiled::new(Box::new(MeanSquaredError::default()));
     let logs = evaluate(&Constant::new(0.0, &d), &compiled, &data, 4).unwrap();
     assert!((logs["loss"] - 18.8).abs() < 1e-5, "{logs:?}");
+    // The same in fit's History (learning rate 0 keeps the model fixed across the two batches).
+    let mut compiled = compiled.with_optimizer(burn::optim::SgdConfig::new().init(), 0.0);
+    let options = FitOptions { epochs: 2, batch_size: 4, shuffle: false, ..quiet() };
+    let (_, history) = fit(Constant::new(0.0, &d), &mut compiled, &data, None, &options, &mut []).unwrap();
+    for v in history.get("loss").unwrap() {
+        assert!((v - 18.8).abs() < 1e-5, "{history:?}");
+    }
 }
 
 #[test]
