@@ -185,6 +185,7 @@ fn keras_vectors() {
     let device = Device::flex();
     let filter = std::env::var("OBJECTIVES_VECTORS").ok();
     let (mut passed, mut failed, mut pending) = (vec![], vec![], std::collections::BTreeMap::<String, usize>::new());
+    let fused_before = objectives::fused::calls_on_this_thread();
     for vector in &vs.vectors {
         if !selected(&filter, vector) {
             continue;
@@ -205,7 +206,12 @@ fn keras_vectors() {
             None => *pending.entry(vector["loss"].as_str().unwrap_or("?").to_string()).or_default() += 1,
         }
     }
-    println!("conformance: {} passed, {} failed", passed.len(), failed.len());
+    let fused = objectives::fused::calls_on_this_thread() - fused_before;
+    println!(
+        "conformance: {} passed, {} failed; {fused} loss evaluations took the fused path",
+        passed.len(),
+        failed.len()
+    );
     if !pending.is_empty() {
         println!("not implemented yet (not run): {pending:?}");
     }
@@ -217,6 +223,8 @@ fn keras_vectors() {
         failed.join("\n  ")
     );
     assert!(!passed.is_empty() || filter.is_some(), "no conformance vector ran");
+    // The suite passes with the fused kernels active (default on unless OBJECTIVES_FUSED=0).
+    assert!(filter.is_some() || std::env::var("OBJECTIVES_FUSED").is_ok_and(|v| v == "0") || fused > 0);
 }
 
 /// Registry invariant: every registered loss has at least one Keras vector.

@@ -219,6 +219,12 @@ pub trait LossFn: Clone + fmt::Debug + Send + Sync + 'static {
     /// # Errors
     /// [`LossError::InvalidConfig`] naming the bad key or value.
     fn from_config(config: Map<String, Value>) -> Result<Self>;
+
+    /// The fused single-pass kernel computing this loss, and its axis, if it has one for these
+    /// arguments (see [`crate::fused`]); `None` (the default) means the composed path only.
+    fn fused(&self) -> Option<(crate::fused::FusedKind, i64)> {
+        None
+    }
 }
 
 /// A [`LossFn`] plus `reduction`, `name` and `dtype`: Keras's `LossFunctionWrapper`.
@@ -369,6 +375,25 @@ impl<F: LossFn> Loss for LossFunctionWrapper<F> {
         self.func.per_sample(y_true, y_pred)
     }
 
+    fn compute_as(
+        &self,
+        semantics: Semantics,
+        y_true: &DynTensor,
+        y_pred: &DynTensor,
+        sample_weight: Option<&DynTensor>,
+        mask: Option<&DynTensor>,
+    ) -> Result<DynTensor> {
+        if semantics == Semantics::Keras3
+            && let Some((kind, axis)) = self.func.fused()
+            && let Some(result) =
+                crate::fused::try_fused(kind, axis, self.reduction, self.dtype(), y_true, y_pred, sample_weight, mask)
+        {
+            return result;
+        }
+        let (values, mask) = self.masked_values(y_true, y_pred, mask)?;
+        reduce_as(semantics, values, sample_weight.cloned(), mask, self.reduction)
+    }
+
     fn to_keras_json(&self) -> Value {
         let mut config = Map::new();
         config.insert("name".into(), Value::String(self.name.clone()));
@@ -405,6 +430,16 @@ macro_rules! keras_loss_fn {
         $crate::loss::keras_loss_fn!($config, $class, $default_name, $func, formula = "");
     };
     ($config:ty, $class:literal, $default_name:literal, $func:path, formula = $formula:literal) => {
+        $crate::loss::keras_loss_fn!($config, $class, $default_name, $func, formula = $formula, fused = |_c| None);
+    };
+    (
+        $config:ty,
+        $class:literal,
+        $default_name:literal,
+        $func:path,
+        formula = $formula:literal,
+        fused = |$c:ident| $fused:expr
+    ) => {
         impl $crate::loss::LossFn for $config {
             const CLASS_NAME: &'static str = $class;
             const DEFAULT_NAME: &'static str = $default_name;
@@ -421,6 +456,10 @@ macro_rules! keras_loss_fn {
             }
             fn from_config(config: serde_json::Map<String, serde_json::Value>) -> $crate::Result<Self> {
                 $crate::loss::serde_from_config($class, config)
+            }
+            fn fused(&self) -> Option<($crate::fused::FusedKind, i64)> {
+                let $c = self;
+                $fused
             }
         }
     };

@@ -54,7 +54,14 @@ pub fn hinge(y_true: &DynTensor, y_pred: &DynTensor, config: &HingeConfig) -> Re
     Ok(l.mean_axis(axis))
 }
 
-keras_loss_fn!(HingeConfig, "Hinge", "hinge", hinge, formula = "mean(max(1 − y_true·y_pred, 0), axis)");
+keras_loss_fn!(
+    HingeConfig,
+    "Hinge",
+    "hinge",
+    hinge,
+    formula = "mean(max(1 − y_true·y_pred, 0), axis)",
+    fused = |c| Some((crate::fused::FusedKind::Hinge { squared: false }, c.axis))
+);
 
 /// `keras.losses.Hinge`: [`hinge`] plus a [`crate::Reduction`].
 pub type Hinge = LossFunctionWrapper<HingeConfig>;

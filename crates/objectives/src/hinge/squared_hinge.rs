@@ -44,7 +44,8 @@ keras_loss_fn!(
     "SquaredHinge",
     "squared_hinge",
     squared_hinge,
-    formula = "mean(max(1 − y_true·y_pred, 0)², axis)"
+    formula = "mean(max(1 − y_true·y_pred, 0)², axis)",
+    fused = |c| Some((crate::fused::FusedKind::Hinge { squared: true }, c.axis))
 );
 
 /// `keras.losses.SquaredHinge`: [`squared_hinge`] plus a [`crate::Reduction`].

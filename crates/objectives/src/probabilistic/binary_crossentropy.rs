@@ -91,7 +91,13 @@ keras_loss_fn!(
     "BinaryCrossentropy",
     "binary_crossentropy",
     binary_crossentropy,
-    formula = "mean(−(y·log p + (1 − y)·log(1 − p)), axis)"
+    formula = "mean(−(y·log p + (1 − y)·log(1 − p)), axis)",
+    fused = |c| (c.from_logits && (0.0..=1.0).contains(&c.label_smoothing)).then_some((
+        crate::fused::FusedKind::Elementwise(crate::fused::Elementwise::BinaryCrossentropyLogits {
+            label_smoothing: c.label_smoothing as f32
+        }),
+        c.axis
+    ))
 );
 
 /// `keras.losses.BinaryCrossentropy`: [`binary_crossentropy`] plus a [`crate::Reduction`].

@@ -107,7 +107,21 @@ keras_loss_fn!(
     "BinaryFocalCrossentropy",
     "binary_focal_crossentropy",
     binary_focal_crossentropy,
-    formula = "mean((1 − p_t)^γ · bce, axis)"
+    formula = "mean((1 − p_t)^γ · bce, axis)",
+    fused = |c| (c.from_logits
+        && (0.0..=1.0).contains(&c.label_smoothing)
+        && c.gamma >= 0.0
+        && c.gamma.is_finite()
+        && c.alpha.is_finite())
+    .then_some((
+        crate::fused::FusedKind::Elementwise(crate::fused::Elementwise::BinaryFocalLogits {
+            gamma: c.gamma as f32,
+            alpha: c.alpha as f32,
+            apply_class_balancing: c.apply_class_balancing,
+            label_smoothing: c.label_smoothing as f32
+        }),
+        c.axis
+    ))
 );
 
 /// `keras.losses.BinaryFocalCrossentropy`: [`binary_focal_crossentropy`] plus a

@@ -91,7 +91,9 @@ keras_loss_fn!(
     "CategoricalCrossentropy",
     "categorical_crossentropy",
     categorical_crossentropy,
-    formula = "−Σ_axis y·log p"
+    formula = "−Σ_axis y·log p",
+    fused = |c| (c.from_logits && (0.0..=1.0).contains(&c.label_smoothing))
+        .then_some((crate::fused::FusedKind::Softmax { label_smoothing: c.label_smoothing as f32 }, c.axis))
 );
 
 /// `keras.losses.CategoricalCrossentropy`: [`categorical_crossentropy`] plus a

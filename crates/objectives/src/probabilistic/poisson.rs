@@ -39,7 +39,14 @@ pub fn poisson(y_true: &DynTensor, y_pred: &DynTensor, config: &PoissonConfig) -
     Ok(l.mean_axis(axis))
 }
 
-keras_loss_fn!(PoissonConfig, "Poisson", "poisson", poisson, formula = "mean(y_pred − y_true·log(y_pred + ε), axis)");
+keras_loss_fn!(
+    PoissonConfig,
+    "Poisson",
+    "poisson",
+    poisson,
+    formula = "mean(y_pred − y_true·log(y_pred + ε), axis)",
+    fused = |c| Some((crate::fused::FusedKind::Elementwise(crate::fused::Elementwise::Poisson), c.axis))
+);
 
 /// `keras.losses.Poisson`: [`poisson`] plus a [`crate::Reduction`].
 pub type Poisson = LossFunctionWrapper<PoissonConfig>;

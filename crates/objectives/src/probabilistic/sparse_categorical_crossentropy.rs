@@ -143,6 +143,10 @@ impl LossFn for SparseCategoricalCrossentropyConfig {
     fn from_config(config: serde_json::Map<String, serde_json::Value>) -> Result<Self> {
         serde_from_config(Self::CLASS_NAME, config)
     }
+    fn fused(&self) -> Option<(crate::fused::FusedKind, i64)> {
+        self.from_logits
+            .then_some((crate::fused::FusedKind::SparseSoftmax { ignore_class: self.ignore_class }, self.axis))
+    }
 }
 
 /// `keras.losses.SparseCategoricalCrossentropy`: [`sparse_categorical_crossentropy`] plus a

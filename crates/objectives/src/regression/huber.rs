@@ -72,7 +72,11 @@ keras_loss_fn!(
     "Huber",
     "huber_loss",
     huber,
-    formula = "mean(½e² if |e| ≤ δ else δ|e| − ½δ², axis),  e = y_pred − y_true"
+    formula = "mean(½e² if |e| ≤ δ else δ|e| − ½δ², axis),  e = y_pred − y_true",
+    fused = |c| c.delta.is_finite().then_some((
+        crate::fused::FusedKind::Elementwise(crate::fused::Elementwise::Huber { delta: c.delta as f32 }),
+        c.axis
+    ))
 );
 
 /// `keras.losses.Huber`: [`huber`] plus a [`crate::Reduction`].

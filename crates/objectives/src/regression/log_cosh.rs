@@ -47,7 +47,8 @@ keras_loss_fn!(
     "LogCosh",
     "log_cosh",
     log_cosh,
-    formula = "mean(x + softplus(−2x) − log 2, axis),  x = y_pred − y_true"
+    formula = "mean(x + softplus(−2x) − log 2, axis),  x = y_pred − y_true",
+    fused = |c| Some((crate::fused::FusedKind::Elementwise(crate::fused::Elementwise::LogCosh), c.axis))
 );
 
 /// `keras.losses.LogCosh`: [`log_cosh`] plus a [`crate::Reduction`].

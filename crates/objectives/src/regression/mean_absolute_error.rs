@@ -44,7 +44,8 @@ keras_loss_fn!(
     "MeanAbsoluteError",
     "mean_absolute_error",
     mean_absolute_error,
-    formula = "mean(|y_true − y_pred|, axis)"
+    formula = "mean(|y_true − y_pred|, axis)",
+    fused = |c| Some((crate::fused::FusedKind::Elementwise(crate::fused::Elementwise::Mae), c.axis))
 );
 
 /// `keras.losses.MeanAbsoluteError`: [`mean_absolute_error`] plus a [`crate::Reduction`].

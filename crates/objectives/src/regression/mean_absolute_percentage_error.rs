@@ -49,7 +49,8 @@ keras_loss_fn!(
     "MeanAbsolutePercentageError",
     "mean_absolute_percentage_error",
     mean_absolute_percentage_error,
-    formula = "100 · mean(|(y_true − y_pred) / max(|y_true|, ε)|, axis)"
+    formula = "100 · mean(|(y_true − y_pred) / max(|y_true|, ε)|, axis)",
+    fused = |c| Some((crate::fused::FusedKind::Elementwise(crate::fused::Elementwise::Mape), c.axis))
 );
 
 /// `keras.losses.MeanAbsolutePercentageError`: [`mean_absolute_percentage_error`] plus a

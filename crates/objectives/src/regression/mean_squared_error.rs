@@ -45,7 +45,8 @@ keras_loss_fn!(
     "MeanSquaredError",
     "mean_squared_error",
     mean_squared_error,
-    formula = "mean((y_true − y_pred)², axis)"
+    formula = "mean((y_true − y_pred)², axis)",
+    fused = |c| Some((crate::fused::FusedKind::Elementwise(crate::fused::Elementwise::Mse), c.axis))
 );
 
 /// `keras.losses.MeanSquaredError`: [`mean_squared_error`] plus a [`crate::Reduction`].

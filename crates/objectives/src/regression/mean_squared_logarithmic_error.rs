@@ -51,7 +51,8 @@ keras_loss_fn!(
     "MeanSquaredLogarithmicError",
     "mean_squared_logarithmic_error",
     mean_squared_logarithmic_error,
-    formula = "mean((log(max(y_pred, ε) + 1) − log(max(y_true, ε) + 1))², axis)"
+    formula = "mean((log(max(y_pred, ε) + 1) − log(max(y_true, ε) + 1))², axis)",
+    fused = |c| Some((crate::fused::FusedKind::Elementwise(crate::fused::Elementwise::Msle), c.axis))
 );
 
 /// `keras.losses.MeanSquaredLogarithmicError`: [`mean_squared_logarithmic_error`] plus a

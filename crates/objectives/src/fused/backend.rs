@@ -1,0 +1,207 @@
+//! The fused losses as a burn backend extension: a Flex implementation that runs the
+//! single-pass kernels, and an Autodiff implementation whose backward reuses the gradient the
+//! forward pass computed.
+//!
+//! Only these two are routed: [`super::try_fused`] sends a tensor here only when it lives on
+//! Flex (with or without autodiff); every other backend takes the composed path, which is the
+//! reference these kernels are tested against.
+
+use burn::backend::autodiff::Autodiff;
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind, unary};
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Backend, ExtensionType, TensorMetadata, backend_extension};
+
+use super::Spec;
+
+/// The target of a fused loss: dense values (same shape as the predictions) or class labels
+/// (stored as floats, the predictions' shape without the class axis).
+#[derive(ExtensionType)]
+pub enum Target<B: Backend> {
+    /// `y_true` with `y_pred`'s shape.
+    Dense(FloatTensor<B>),
+    /// Integer class labels held in a float tensor.
+    Labels(FloatTensor<B>),
+}
+
+/// An optional weight factor (sample weight or mask), contiguous over a prefix of the reduced
+/// shape.
+#[derive(ExtensionType)]
+pub enum Factor<B: Backend> {
+    /// No factor: weight 1.
+    Absent,
+    /// The factor's values.
+    Present(FloatTensor<B>),
+}
+
+/// Everything a fused loss reads.
+#[derive(ExtensionType)]
+pub struct Inputs<B: Backend> {
+    /// `y_true` or labels.
+    #[extension_type]
+    pub target: Target<B>,
+    /// `y_pred` (or logits): the tensor differentiated.
+    pub pred: FloatTensor<B>,
+    /// Sample weight.
+    #[extension_type]
+    pub sample: Factor<B>,
+    /// Mask.
+    #[extension_type]
+    pub mask: Factor<B>,
+}
+
+/// The reduced loss (shape `[1]`) and its gradient with respect to `pred`.
+#[derive(ExtensionType)]
+pub struct ValueAndGrad<B: Backend> {
+    /// The loss, shape `[1]`.
+    pub value: FloatTensor<B>,
+    /// `∂value/∂pred`, `pred`'s shape.
+    pub grad: FloatTensor<B>,
+}
+
+/// Fused loss kernels as a backend extension (Flex and Autodiff).
+#[backend_extension(Flex: cfg(feature = "flex"), Autodiff)]
+pub trait FusedLossBackend: Backend {
+    /// The reduced loss, shape `[1]`; differentiable with respect to `inputs.pred` on Autodiff.
+    fn fused_loss(#[extension_type] inputs: Inputs<Self>, spec: Spec) -> FloatTensor<Self>;
+
+    /// The reduced loss and its gradient, computed together (not tracked by autodiff).
+    fn fused_value_and_grad(#[extension_type] inputs: Inputs<Self>, spec: Spec) -> ValueAndGrad<Self>;
+}
+
+#[cfg(feature = "flex")]
+mod flex {
+    use burn::backend::Flex;
+    use burn::backend::flex::{FlexTensor, Layout};
+    use burn::tensor::{Bytes, DType, Shape};
+
+    use super::{Factor, FusedLossBackend, Inputs, Target, ValueAndGrad};
+    use crate::fused::Spec;
+
+    /// A contiguous f32 view of `t` (copied only if it is strided or not f32).
+    fn contiguous(t: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
+        match t.as_slice::<f32>() {
+            Some(s) => std::borrow::Cow::Borrowed(s),
+            None => {
+                // Strided (or not f32): one contiguous f32 copy.
+                std::borrow::Cow::Owned(
+                    t.to_contiguous().into_data().convert::<f32>().try_to_vec::<f32>().unwrap_or_default(),
+                )
+            }
+        }
+    }
+
+    fn factor(f: &Factor<Flex>) -> Option<std::borrow::Cow<'_, [f32]>> {
+        match f {
+            Factor::Absent => None,
+            Factor::Present(t) => Some(contiguous(t)),
+        }
+    }
+
+    fn scalar(v: f64) -> FlexTensor {
+        FlexTensor::new(Bytes::from_elems(vec![v as f32]), Layout::contiguous(Shape::new([1])), DType::F32)
+    }
+
+    fn run(inputs: &Inputs<Flex>, spec: &Spec) -> (f64, FlexTensor) {
+        let pred = contiguous(&inputs.pred);
+        let sample = factor(&inputs.sample);
+        let mask = factor(&inputs.mask);
+        let target = match &inputs.target {
+            Target::Dense(t) | Target::Labels(t) => contiguous(t),
+        };
+        let mut grad = crate::fused::pool::take(pred.len());
+        let value = crate::fused::run_kernel(spec, &target, &pred, sample.as_deref(), mask.as_deref(), &mut grad);
+        let shape = inputs.pred.layout().shape().clone();
+        (value, crate::fused::pool::into_tensor(grad, shape))
+    }
+
+    impl FusedLossBackend for Flex {
+        fn fused_loss(inputs: Inputs<Self>, spec: crate::fused::Spec) -> FlexTensor {
+            scalar(run(&inputs, &spec).0)
+        }
+
+        fn fused_value_and_grad(inputs: Inputs<Self>, spec: Spec) -> ValueAndGrad<Self> {
+            let (value, grad) = run(&inputs, &spec);
+            ValueAndGrad { value: scalar(value), grad }
+        }
+    }
+}
+
+/// Backward of a fused loss: the incoming gradient (a scalar) times the gradient saved by the
+/// forward pass; skipped when the incoming gradient is exactly 1 (a loss back-propagated as is).
+#[derive(Debug)]
+struct FusedBackward;
+
+impl<B: Backend> Backward<B, 1> for FusedBackward {
+    type State = FloatTensor<B>;
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
+        let saved = ops.state;
+        unary::<B, _>(ops.parents, ops.node, grads, |grad_out| {
+            let g = block_on(B::float_into_data(grad_out.clone()))
+                .ok()
+                .and_then(|d| d.convert::<f64>().try_to_vec::<f64>().ok())
+                .and_then(|v| v.first().copied())
+                .unwrap_or(f64::NAN);
+            if g == 1.0 {
+                saved
+            } else if g.is_finite() {
+                B::float_mul_scalar(saved, g.into())
+            } else {
+                // A non-finite incoming gradient broadcasts as the composed path would.
+                let ones = vec![1; saved.shape().num_dims()];
+                B::float_mul(saved, B::float_reshape(grad_out, ones.into()))
+            }
+        });
+    }
+}
+
+/// Waits for a backend read (ready at once on CPU backends).
+fn block_on<T>(fut: impl std::future::Future<Output = T>) -> T {
+    let mut fut = std::pin::pin!(fut);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::yield_now();
+    }
+}
+
+fn inner_inputs<B: Backend, C: CheckpointStrategy>(
+    inputs: Inputs<Autodiff<B, C>>,
+) -> (Inputs<B>, FloatTensor<Autodiff<B, C>>) {
+    let target = match inputs.target {
+        Target::Dense(t) => Target::Dense(t.into_primitive()),
+        Target::Labels(t) => Target::Labels(t.into_primitive()),
+    };
+    let factor = |f: Factor<Autodiff<B, C>>| match f {
+        Factor::Absent => Factor::Absent,
+        Factor::Present(t) => Factor::Present(t.into_primitive()),
+    };
+    let sample = factor(inputs.sample);
+    let mask = factor(inputs.mask);
+    let pred = inputs.pred;
+    (Inputs { target, pred: pred.primitive().clone(), sample, mask }, pred)
+}
+
+impl<B: FusedLossBackend, C: CheckpointStrategy> FusedLossBackend for Autodiff<B, C> {
+    fn fused_loss(inputs: Inputs<Self>, spec: Spec) -> FloatTensor<Self> {
+        let (inner, pred) = inner_inputs(inputs);
+        match FusedBackward.prepare::<C>([pred.node()]).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => {
+                let ValueAndGrad { value, grad } = B::fused_value_and_grad(inner, spec);
+                prep.finish(grad, value)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::fused_loss(inner, spec)),
+        }
+    }
+
+    fn fused_value_and_grad(inputs: Inputs<Self>, spec: Spec) -> ValueAndGrad<Self> {
+        let (inner, _) = inner_inputs(inputs);
+        let ValueAndGrad { value, grad } = B::fused_value_and_grad(inner, spec);
+        ValueAndGrad { value: <FloatTensor<Self>>::new(value), grad: <FloatTensor<Self>>::new(grad) }
+    }
+}

@@ -1,0 +1,352 @@
+//! Fused single-pass losses: the reduced loss **and** its gradient with respect to `y_pred` in
+//! one pass over the inputs, picked automatically where it applies.
+//!
+//! A loss composed from tensor ops reads and writes memory once per op (and autodiff does it
+//! again backwards); a fused loss reads `y_true`, `y_pred` and the weights once and writes the
+//! gradient once. The public API does not change: [`crate::Loss::compute`] takes this path when
+//!
+//! - the tensors live on burn's Flex backend (with or without autodiff) and are f32,
+//! - the loss has a fused kernel ([`FusedKind`]): MSE, MAE, Huber, LogCosh, MSLE, MAPE, Poisson,
+//!   Hinge, SquaredHinge, binary and binary focal cross-entropy from logits, categorical and
+//!   sparse categorical cross-entropy from logits — along any `axis`,
+//! - the semantics are Keras 3's and the reduction is not `none`,
+//! - `y_true` has `y_pred`'s shape (labels: without the class axis), and each of `sample_weight`
+//!   and the mask covers a leading part of the per-sample loss shape (`(B,)`, `(B, H, W)`, …),
+//! - nothing but `y_pred` requires a gradient;
+//!
+//! otherwise it takes the composed path, which is the reference (property tests check that both
+//! agree, values and gradients, to 1e-5). On autodiff, the backward pass reuses the gradient
+//! computed in the forward pass (burn's backend-extension mechanism, [`backend`]).
+//!
+//! [`calls`] counts fused evaluations (to check that training uses them), and [`with_fused`]
+//! turns the path off or on for the current thread (benchmarks and tests compare both).
+
+pub mod backend;
+pub(crate) mod kernels;
+#[cfg(feature = "flex")]
+pub(crate) mod pool;
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use burn::backend::DispatchDevice;
+use burn::tensor::{DType, FloatDType, Tensor};
+
+use crate::dyn_tensor::DynTensor;
+use crate::error::Result;
+use crate::reduce::Reduction;
+use backend::{Factor, FusedLossBackend, Inputs, Target};
+pub use kernels::Elementwise;
+use kernels::{Dims, Weights};
+
+/// The losses with a fused kernel.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FusedKind {
+    /// `mean(f(y_true, y_pred), axis)` for an elementwise `f`.
+    Elementwise(Elementwise),
+    /// Hinge or squared hinge, whose 0/1 → ±1 label conversion depends on the data.
+    Hinge {
+        /// Squared hinge.
+        squared: bool,
+    },
+    /// Categorical cross-entropy from logits.
+    Softmax {
+        /// Label smoothing.
+        label_smoothing: f32,
+    },
+    /// Sparse categorical cross-entropy from logits.
+    SparseSoftmax {
+        /// Ignored label value.
+        ignore_class: Option<i64>,
+    },
+}
+
+/// How the mask enters the weights (Keras 3: rescaled for the averaging reductions, raw otherwise).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum MaskRule {
+    Rescale,
+    Raw,
+}
+
+/// The divisor of the weighted sum.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Divisor {
+    One,
+    Count(f64),
+    /// `Σ_r w_r · per`: the sum of the weight as passed (`per = |weight| / |values|`).
+    WeightSum(f64),
+}
+
+/// What a fused kernel computes, decided from shapes only (opaque outside the crate).
+#[derive(Clone, Debug)]
+pub struct Spec {
+    kind: KernelKind,
+    dims: Dims,
+    sample_repeat: usize,
+    mask_repeat: usize,
+    mask_rule: MaskRule,
+    divisor: Divisor,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum KernelKind {
+    Elementwise(Elementwise),
+    Softmax(f32),
+    Sparse(Option<i64>),
+}
+
+static CALLS: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    static CALLS_HERE: Cell<u64> = const { Cell::new(0) };
+    static ENABLED: Cell<bool> = Cell::new(std::env::var("OBJECTIVES_FUSED").map_or(true, |v| v != "0"));
+}
+
+/// How many losses were computed by a fused kernel in this process.
+pub fn calls() -> u64 {
+    CALLS.load(Ordering::Relaxed)
+}
+
+/// How many losses were computed by a fused kernel on the calling thread.
+pub fn calls_on_this_thread() -> u64 {
+    CALLS_HERE.with(Cell::get)
+}
+
+/// Runs `f` with the fused path on (`true`) or off (`false`) for this thread, then restores it.
+/// The default is on, unless the environment variable `OBJECTIVES_FUSED=0`.
+pub fn with_fused<T>(enabled: bool, f: impl FnOnce() -> T) -> T {
+    let before = ENABLED.with(|e| e.replace(enabled));
+    let out = f();
+    ENABLED.with(|e| e.set(before));
+    out
+}
+
+fn on_flex(t: &DynTensor) -> bool {
+    matches!(t.device().inner().as_dispatch(), DispatchDevice::Flex(_))
+}
+
+/// The shape a weight takes against per-sample losses of shape `values` (the shape-only mirror of
+/// [`crate::shape::align_weight`]), as `m`: the weight covers `values[..m]` and repeats over the
+/// rest. `None` if it is not of that form (the composed path handles, or refuses, it).
+fn prefix_cover(values: &[usize], weight: &[usize]) -> Option<usize> {
+    let (r1, r2) = (values.len(), weight.len());
+    let mut w = weight.to_vec();
+    let mut v_rank = r1;
+    // squeeze_or_expand_to_same_rank on shapes.
+    if r1 == r2 + 1 && values.last() == Some(&1) {
+        if r2 == 1 {
+            w.push(1);
+        } else {
+            v_rank -= 1;
+        }
+    }
+    if r2 == r1 + 1 && w.last() == Some(&1) {
+        if r1 == 1 {
+            return None; // values would be expanded: rare, leave it to the composed path
+        }
+        w.pop();
+    }
+    let values = &values[..v_rank.min(r1)];
+    if w.len() == 1 && values.len() >= 2 && w[0] == values[0] {
+        w.resize(values.len(), 1);
+    }
+    if w.len() != values.len() {
+        return None;
+    }
+    let m = w.iter().rposition(|&d| d != 1).map_or(0, |i| i + 1);
+    (w[..m] == values[..m] && v_rank == r1).then_some(m)
+}
+
+/// The fused loss, or `None` where the fused path does not apply (see the module docs).
+pub(crate) fn try_fused(
+    kind: FusedKind,
+    axis: i64,
+    reduction: Reduction,
+    loss_dtype: FloatDType,
+    y_true: &DynTensor,
+    y_pred: &DynTensor,
+    sample_weight: Option<&DynTensor>,
+    mask: Option<&DynTensor>,
+) -> Option<Result<DynTensor>> {
+    if !ENABLED.with(Cell::get) || reduction == Reduction::None || loss_dtype != FloatDType::F32 {
+        return None;
+    }
+    if y_pred.dtype() != DType::F32 || !on_flex(y_pred) || y_pred.rank() == 0 {
+        return None;
+    }
+    let constant = |t: &DynTensor| !t.padded().is_require_grad() && on_flex(t);
+    if !constant(y_true) || sample_weight.is_some_and(|w| !constant(w)) || mask.is_some_and(|m| !constant(m)) {
+        return None;
+    }
+    let shape = y_pred.shape().to_vec();
+    let rank = shape.len() as i64;
+    let axis = if axis < 0 { axis + rank } else { axis };
+    let axis = usize::try_from(axis).ok().filter(|a| *a < shape.len())?;
+    let c = shape[axis];
+    if c == 0 {
+        return None;
+    }
+    let mut reduced = shape.clone();
+    reduced.remove(axis);
+    if reduced.is_empty() || reduced.contains(&0) {
+        return None; // scalar or empty per-sample losses: the reducer's special cases
+    }
+    let dims = Dims { pre: shape[..axis].iter().product(), c, post: shape[axis + 1..].iter().product() };
+    let n_reduced = dims.reduced();
+
+    // The target, and the kernel.
+    let mut extra_mask: Option<DynTensor> = None;
+    let (kernel, target) = match kind {
+        FusedKind::SparseSoftmax { ignore_class } => {
+            // The composed path's own alignment, so both accept (and refuse) the same shapes.
+            let name = "sparse_categorical_crossentropy";
+            let aligned =
+                crate::probabilistic::sparse_categorical_crossentropy::align_sparse(name, y_true, y_pred, axis as i64);
+            let (labels, p, _) = match aligned {
+                Ok(a) => a,
+                Err(e) => return Some(Err(e)),
+            };
+            if p.shape() != shape.as_slice() {
+                return None;
+            }
+            if let Err(e) = crate::labels::check_labels(name, &labels, c, ignore_class) {
+                return Some(Err(e));
+            }
+            if let Some(ignore) = ignore_class {
+                if mask.is_some() {
+                    return None; // combining both masks: the composed path
+                }
+                extra_mask = Some(labels.clone().map(|t| t.not_equal_elem(ignore as f64).float()));
+            }
+            (
+                KernelKind::Sparse(ignore_class),
+                Target::Labels(labels.cast(FloatDType::F32).into_padded().into_dispatch()),
+            )
+        }
+        _ => {
+            if y_true.shape() != shape.as_slice() || y_true.dtype() != DType::F32 {
+                return None;
+            }
+            let kernel = match kind {
+                FusedKind::Elementwise(e) => KernelKind::Elementwise(e),
+                FusedKind::Hinge { squared } => {
+                    // Keras converts 0/1 labels to ±1 only when every label is 0 or 1.
+                    let p = y_true.padded().clone();
+                    let not01 = p.clone().not_equal_elem(0.0).bool_and(p.not_equal_elem(1.0));
+                    let convert = !not01.any().try_into_scalar::<bool>().ok()?;
+                    KernelKind::Elementwise(if squared {
+                        Elementwise::SquaredHinge { convert }
+                    } else {
+                        Elementwise::Hinge { convert }
+                    })
+                }
+                FusedKind::Softmax { label_smoothing } => KernelKind::Softmax(label_smoothing),
+                FusedKind::SparseSoftmax { .. } => return None,
+            };
+            (kernel, Target::Dense(y_true.clone().into_padded().into_dispatch()))
+        }
+    };
+    let mask = extra_mask.as_ref().or(mask);
+
+    // Weights: each must cover a leading part of the per-sample loss shape.
+    let cover = |w: &DynTensor| prefix_cover(&reduced, w.shape());
+    let sample_m = match sample_weight {
+        Some(w) => Some(cover(w)?),
+        None => None,
+    };
+    let mask_m = match mask {
+        Some(m) => Some(cover(m)?),
+        None => None,
+    };
+    let repeat = |m: Option<usize>| m.map_or(1, |m| reduced[m..].iter().product::<usize>().max(1));
+    let mask_rule = if matches!(reduction, Reduction::SumOverBatchSize | Reduction::Mean) {
+        MaskRule::Rescale
+    } else {
+        MaskRule::Raw
+    };
+    let divisor = match reduction {
+        Reduction::Sum => Divisor::One,
+        Reduction::MeanWithSampleWeight if sample_m.is_some() || mask_m.is_some() => {
+            let covered: usize = reduced[..sample_m.unwrap_or(0).max(mask_m.unwrap_or(0))].iter().product();
+            Divisor::WeightSum(covered as f64 / n_reduced.max(1) as f64)
+        }
+        _ => Divisor::Count(n_reduced as f64),
+    };
+    let spec =
+        Spec { kind: kernel, dims, sample_repeat: repeat(sample_m), mask_repeat: repeat(mask_m), mask_rule, divisor };
+    let factor = |w: Option<&DynTensor>| match w {
+        None => Factor::Absent,
+        Some(w) => Factor::Present(w.clone().cast(FloatDType::F32).into_padded().into_dispatch()),
+    };
+    let inputs = Inputs {
+        target,
+        pred: y_pred.clone().into_padded().into_dispatch(),
+        sample: factor(sample_weight),
+        mask: factor(mask),
+    };
+    CALLS.fetch_add(1, Ordering::Relaxed);
+    CALLS_HERE.with(|c| c.set(c.get() + 1));
+    let value = Tensor::<1>::from_dispatch(<burn::backend::Dispatch as FusedLossBackend>::fused_loss(inputs, spec));
+    Some(Ok(DynTensor::from(value).reshape(vec![])))
+}
+
+/// Runs the kernel of `spec` on contiguous slices (called by the Flex backend).
+pub(crate) fn run_kernel(
+    spec: &Spec,
+    target: &[f32],
+    pred: &[f32],
+    sample: Option<&[f32]>,
+    mask: Option<&[f32]>,
+    grad: &mut [f32],
+) -> f64 {
+    let mask_rescale = match (spec.mask_rule, mask) {
+        (MaskRule::Rescale, Some(m)) => {
+            let valid = kernels::mask_sum(m);
+            Some(if valid == 0.0 { 0.0 } else { (m.len() as f64 / valid) as f32 })
+        }
+        _ => None,
+    };
+    let w = Weights {
+        sample: sample.map(|data| kernels::Factor { data, repeat: spec.sample_repeat }),
+        mask: mask.map(|data| kernels::Factor { data, repeat: spec.mask_repeat }),
+        mask_rescale,
+    };
+    let divisor = match spec.divisor {
+        Divisor::One => 1.0,
+        Divisor::Count(n) => n,
+        Divisor::WeightSum(per) => weight_sum(&w, spec.dims.reduced()) * per,
+    };
+    let scale = if divisor == 0.0 { 0.0 } else { 1.0 / divisor };
+    match spec.kind {
+        KernelKind::Elementwise(kind) => kernels::elementwise(kind, target, pred, spec.dims, w, scale, grad),
+        KernelKind::Softmax(ls) => kernels::softmax_crossentropy(target, pred, spec.dims, ls, w, scale, grad),
+        KernelKind::Sparse(ignore) => {
+            let labels: Vec<i64> = target.iter().map(|&l| l as i64).collect();
+            // Labels were checked before dispatch; a failure here cannot happen, and would show as NaN.
+            kernels::sparse_softmax_crossentropy(&labels, pred, spec.dims, ignore, w, scale, grad).unwrap_or(f64::NAN)
+        }
+    }
+}
+
+/// `Σ_r w_r` over the reduced positions.
+fn weight_sum(w: &Weights<'_>, reduced: usize) -> f64 {
+    let at =
+        |f: &Option<kernels::Factor<'_>>, r: usize| f.map(|f| f.data.get(r / f.repeat.max(1)).copied().unwrap_or(0.0));
+    (0..reduced)
+        .map(|r| {
+            let s = at(&w.sample, r).unwrap_or(1.0) as f64;
+            let m = match (at(&w.mask, r), w.mask_rescale) {
+                (None, _) => 1.0,
+                (Some(m), Some(scale)) => {
+                    if m != 0.0 {
+                        scale as f64
+                    } else {
+                        0.0
+                    }
+                }
+                (Some(m), None) => m as f64,
+            };
+            s * m
+        })
+        .sum()
+}
