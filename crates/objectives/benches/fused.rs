@@ -50,7 +50,8 @@ struct Workload {
     name: &'static str,
     loss: Box<dyn Loss>,
     y_true: DynTensor,
-    pred: TensorData,
+    pred: Vec<f32>,
+    shape: Vec<usize>,
     weight: Option<DynTensor>,
     mask: Option<DynTensor>,
     bytes: f64,
@@ -73,7 +74,8 @@ fn workload(name: &str, d: &Device) -> Workload {
                 name: "w1",
                 loss: Box::new(MeanSquaredError::new(MeanSquaredErrorConfig { axis: 1 })),
                 y_true: dynt(yt, &[n, c, h, w], d),
-                pred: TensorData::new(yp, [n, c, h, w]),
+                pred: yp,
+                shape: vec![n, c, h, w],
                 weight: Some(dynt(sw, &[n], d)),
                 mask: Some(dynt(mask, &[n, h, w], d)),
                 bytes: (n * c * h * w * 4 * 3 + n * 4 + n * h * w) as f64,
@@ -95,7 +97,8 @@ fn workload(name: &str, d: &Device) -> Workload {
                     ..Default::default()
                 })),
                 y_true: dynt(y, &[n, k], d),
-                pred: TensorData::new(x, [n, k]),
+                pred: x,
+                shape: vec![n, k],
                 weight: None,
                 mask: None,
                 bytes: (n * k * 4 * 3) as f64,
@@ -113,7 +116,8 @@ fn workload(name: &str, d: &Device) -> Workload {
                     ..Default::default()
                 })),
                 y_true: dynt(lab, &[n], d),
-                pred: TensorData::new(x, [n, k]),
+                pred: x,
+                shape: vec![n, k],
                 weight: None,
                 mask: None,
                 bytes: (n * k * 4 * 2 + n * 4) as f64,
@@ -131,7 +135,8 @@ fn workload(name: &str, d: &Device) -> Workload {
                     ..Default::default()
                 })),
                 y_true: dynt(y, &[n, k], d),
-                pred: TensorData::new(x, [n, k]),
+                pred: x,
+                shape: vec![n, k],
                 weight: None,
                 mask: None,
                 bytes: (n * k * 4 * 3) as f64,
@@ -217,10 +222,10 @@ fn main() {
     println!("RESULT stream triad threads {threads} GB/s {gbs:.2}");
     for name in works.split(',') {
         let w = workload(name, &d);
-        let shape = w.pred.shape.to_vec();
+        let shape = w.shape.clone();
         let mut dims4 = vec![1; 4 - shape.len()];
         dims4.extend(&shape);
-        let pred = Tensor::<4>::from_data(w.pred.clone().reshape(dims4), &d);
+        let pred = Tensor::<4>::from_data(TensorData::new(w.pred.clone(), dims4), &d);
         let before = calls();
         let (v_f, g_f) = with_fused(true, || step(&w, &pred, &shape, true));
         assert!(calls() > before, "{name}: the fused path did not run");

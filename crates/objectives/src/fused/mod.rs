@@ -24,7 +24,9 @@
 pub mod backend;
 pub(crate) mod kernels;
 #[cfg(feature = "flex")]
-pub(crate) mod pool;
+mod pool;
+#[cfg(feature = "flex")]
+pub use pool::release;
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
