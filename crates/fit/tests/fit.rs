@@ -357,3 +357,40 @@ fn a_burn_data_loader_trains_exactly_like_in_memory_data() {
     .unwrap_err();
     assert!(err.to_string().contains("validation_split"), "{err}");
 }
+
+#[test]
+fn fit_uses_the_fused_loss_on_flex_with_the_composed_results() {
+    use objectives::fused::{calls_on_this_thread, with_fused};
+    let d = Device::flex().autodiff();
+    let n = 48;
+    let xs: Vec<f32> = (0..n * 2).map(|i| ((i * 5 % 13) as f32 - 6.0) / 6.0).collect();
+    let x = Tensor::<2>::from_data(TensorData::new(xs.clone(), [n, 2]), &d);
+    let y = Tensor::<2>::from_data(
+        TensorData::new(xs.chunks(2).flat_map(|r| [r[0] - r[1], 0.5 * r[0]]).collect::<Vec<_>>(), [n, 2]),
+        &d,
+    );
+    let w = Tensor::<1>::from_data(TensorData::new((0..n).map(|i| 0.5 + (i % 4) as f32).collect::<Vec<_>>(), [n]), &d);
+    let data = Dataset::new(x, y).with_sample_weight(w);
+    let init = LinearConfig::new(2, 2).init(&d);
+    let options = FitOptions { epochs: 3, batch_size: 16, shuffle: false, ..quiet() };
+    let train = |fused: bool| {
+        with_fused(fused, || {
+            let mut compiled = Compiled::new(Box::new(MeanSquaredError::default()))
+                .with_optimizer(burn::optim::SgdConfig::new().init(), 0.1);
+            let before = calls_on_this_thread();
+            let (m, h) = fit(Linear1 { lin: init.clone() }, &mut compiled, &data, None, &options, &mut []).unwrap();
+            (params(&m), h, calls_on_this_thread() - before)
+        })
+    };
+    let (p_fused, h_fused, fused_calls) = train(true);
+    let (p_composed, h_composed, composed_calls) = train(false);
+    // 3 epochs × 3 batches, each loss computed by the fused kernel (and its backward).
+    assert_eq!(fused_calls, 9);
+    assert_eq!(composed_calls, 0);
+    for (a, b) in p_fused.iter().zip(&p_composed) {
+        assert!((a - b).abs() <= 1e-5 * b.abs().max(1.0), "{p_fused:?} vs {p_composed:?}");
+    }
+    for (a, b) in h_fused.get("loss").unwrap().iter().zip(h_composed.get("loss").unwrap()) {
+        assert!((a - b).abs() <= 1e-5 * b.abs().max(1.0));
+    }
+}
