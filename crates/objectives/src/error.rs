@@ -181,6 +181,22 @@ pub enum LossError {
     /// Reading or converting tensor data failed.
     #[error("tensor data: {0}")]
     Data(String),
+
+    /// A NaN or infinity in an input, found by the opt-in check ([`crate::finite::CheckFinite`]).
+    #[error(
+        "{what} has a non-finite value {value} at index {index:?} (shape {shape:?}); clean or mask it \
+         before the loss, or drop the check to let it propagate as Keras does"
+    )]
+    NonFinite {
+        /// Which input: `y_true`, `y_pred`, `sample_weight` or `mask`.
+        what: &'static str,
+        /// The first offending index (row-major order).
+        index: Vec<usize>,
+        /// The value found there.
+        value: f64,
+        /// The input's shape.
+        shape: Vec<usize>,
+    },
 }
 
 /// A hint when y_true looks like integer labels for a one-hot loss.

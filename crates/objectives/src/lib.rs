@@ -31,6 +31,7 @@ pub mod custom;
 pub mod dyn_tensor;
 pub mod error;
 pub mod explain;
+pub mod finite;
 pub mod fused;
 pub mod keras_archive;
 mod labels;

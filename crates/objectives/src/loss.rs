@@ -150,6 +150,61 @@ fn combine_masks(values: &DynTensor, a: Option<DynTensor>, b: Option<DynTensor>)
     }
 }
 
+/// A boxed loss is a loss (so wrappers such as [`crate::finite::CheckFinite`] take either).
+impl<L: Loss + ?Sized> Loss for Box<L> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn class_name(&self) -> &str {
+        (**self).class_name()
+    }
+    fn reduction(&self) -> Reduction {
+        (**self).reduction()
+    }
+    fn dtype(&self) -> FloatDType {
+        (**self).dtype()
+    }
+    fn formula(&self) -> &str {
+        (**self).formula()
+    }
+    fn semantics(&self) -> Semantics {
+        (**self).semantics()
+    }
+    fn per_sample(&self, y_true: &DynTensor, y_pred: &DynTensor) -> Result<LossValues> {
+        (**self).per_sample(y_true, y_pred)
+    }
+    fn to_keras_json(&self) -> Value {
+        (**self).to_keras_json()
+    }
+    fn compute_as(
+        &self,
+        semantics: Semantics,
+        y_true: &DynTensor,
+        y_pred: &DynTensor,
+        sample_weight: Option<&DynTensor>,
+        mask: Option<&DynTensor>,
+    ) -> Result<DynTensor> {
+        (**self).compute_as(semantics, y_true, y_pred, sample_weight, mask)
+    }
+    fn partial(
+        &self,
+        y_true: &DynTensor,
+        y_pred: &DynTensor,
+        sample_weight: Option<&DynTensor>,
+        mask: Option<&DynTensor>,
+    ) -> Result<Partial> {
+        (**self).partial(y_true, y_pred, sample_weight, mask)
+    }
+    fn masked_values(
+        &self,
+        y_true: &DynTensor,
+        y_pred: &DynTensor,
+        mask: Option<&DynTensor>,
+    ) -> Result<(DynTensor, Option<DynTensor>)> {
+        (**self).masked_values(y_true, y_pred, mask)
+    }
+}
+
 /// Convenience calls on any [`Loss`] with burn tensors of any rank.
 ///
 /// ```

@@ -301,6 +301,21 @@ pub(crate) fn run_kernel(
     mask: Option<&[f32]>,
     grad: &mut [f32],
 ) -> f64 {
+    // The shapes were checked before dispatch; were the buffers ever inconsistent with them, the
+    // loss is NaN (loud) rather than a panic or a number computed from the wrong elements.
+    let dims = spec.dims;
+    let covers =
+        |f: Option<&[f32]>, repeat: usize| f.is_none_or(|d| repeat > 0 && d.len() == dims.reduced().div_ceil(repeat));
+    let target_len = if matches!(spec.kind, KernelKind::Sparse(_)) { dims.reduced() } else { dims.len() };
+    if pred.len() != dims.len()
+        || grad.len() != dims.len()
+        || target.len() != target_len
+        || !covers(sample, spec.sample_repeat)
+        || !covers(mask, spec.mask_repeat)
+    {
+        grad.fill(f32::NAN);
+        return f64::NAN;
+    }
     let mask_rescale = match (spec.mask_rule, mask) {
         (MaskRule::Rescale, Some(m)) => {
             let valid = kernels::mask_sum(m);

@@ -1,0 +1,125 @@
+//! NaN and infinity: the policy, and an opt-in check.
+//!
+//! **Policy.** Like Keras, a loss propagates non-finite inputs: a NaN in `y_true`, `y_pred` or
+//! `sample_weight` makes the reduced loss NaN (an infinity gives ±inf or NaN as the arithmetic
+//! says), on the composed and the fused path alike; nothing is silently replaced. Masked-out
+//! positions still contribute `NaN · 0 = NaN`, as in Keras — a mask is a weight, not a filter.
+//! Keras's own guards stay: the clip of probabilities (so `log(0)` never occurs from
+//! a finite probability) and divide-no-nan for empty or all-masked batches.
+//!
+//! **Check.** Wrap a loss in [`CheckFinite`] to refuse such inputs with
+//! [`LossError::NonFinite`], which names the input, the first bad index and its value.
+//! It reads the inputs once more, so it is opt-in.
+//!
+//! ```
+//! use objectives::prelude::*;
+//! use objectives::finite::CheckFinite;
+//! let d = Device::flex();
+//! let y_true = Tensor::<2>::zeros([2, 3], &d);
+//! let y_pred = Tensor::<2>::from_floats([[0., 1., 2.], [3., f32::NAN, 5.]], &d);
+//! // Propagates, as Keras does:
+//! let l = MeanSquaredError::default().call(&y_true, &y_pred, None)?;
+//! assert!(l.into_scalar::<f32>()?.is_nan());
+//! // Or refuses, naming the place:
+//! let err = CheckFinite::new(MeanSquaredError::default()).call(&y_true, &y_pred, None).unwrap_err();
+//! assert!(err.to_string().contains("y_pred has a non-finite value NaN at index [1, 1]"));
+//! # Ok::<(), objectives::LossError>(())
+//! ```
+
+use crate::dyn_tensor::DynTensor;
+use crate::error::{LossError, Result};
+use crate::loss::{Loss, LossValues};
+use crate::partial::Partial;
+use crate::reduce::Reduction;
+use crate::semantics::Semantics;
+
+/// `Ok` if every element of `t` is finite; otherwise [`LossError::NonFinite`] with the first
+/// offending index.
+///
+/// # Errors
+/// [`LossError::NonFinite`], or [`LossError::Data`] if the data cannot be read.
+pub fn check_finite(what: &'static str, t: &DynTensor) -> Result<()> {
+    let values = t.to_vec_f64()?;
+    let Some(flat) = values.iter().position(|v| !v.is_finite()) else { return Ok(()) };
+    let shape = t.shape().to_vec();
+    let mut index = vec![0; shape.len()];
+    let mut rest = flat;
+    for (i, d) in shape.iter().enumerate().rev() {
+        let d = (*d).max(1);
+        index[i] = rest % d;
+        rest /= d;
+    }
+    Err(LossError::NonFinite { what, index, value: values[flat], shape })
+}
+
+fn check_all(y_true: &DynTensor, y_pred: &DynTensor, w: Option<&DynTensor>, m: Option<&DynTensor>) -> Result<()> {
+    check_finite("y_true", y_true)?;
+    check_finite("y_pred", y_pred)?;
+    if let Some(w) = w {
+        check_finite("sample_weight", w)?;
+    }
+    if let Some(m) = m {
+        check_finite("mask", m)?;
+    }
+    Ok(())
+}
+
+/// A loss that refuses non-finite inputs (see the module docs); otherwise identical to `L`.
+#[derive(Clone, Debug)]
+pub struct CheckFinite<L>(pub L);
+
+impl<L: Loss> CheckFinite<L> {
+    /// Wraps `loss`.
+    pub fn new(loss: L) -> Self {
+        Self(loss)
+    }
+}
+
+impl<L: Loss> Loss for CheckFinite<L> {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+    fn class_name(&self) -> &str {
+        self.0.class_name()
+    }
+    fn reduction(&self) -> Reduction {
+        self.0.reduction()
+    }
+    fn dtype(&self) -> burn::tensor::FloatDType {
+        self.0.dtype()
+    }
+    fn formula(&self) -> &str {
+        self.0.formula()
+    }
+    fn semantics(&self) -> Semantics {
+        self.0.semantics()
+    }
+    fn per_sample(&self, y_true: &DynTensor, y_pred: &DynTensor) -> Result<LossValues> {
+        check_all(y_true, y_pred, None, None)?;
+        self.0.per_sample(y_true, y_pred)
+    }
+    fn to_keras_json(&self) -> serde_json::Value {
+        self.0.to_keras_json()
+    }
+    fn compute_as(
+        &self,
+        semantics: Semantics,
+        y_true: &DynTensor,
+        y_pred: &DynTensor,
+        sample_weight: Option<&DynTensor>,
+        mask: Option<&DynTensor>,
+    ) -> Result<DynTensor> {
+        check_all(y_true, y_pred, sample_weight, mask)?;
+        self.0.compute_as(semantics, y_true, y_pred, sample_weight, mask)
+    }
+    fn partial(
+        &self,
+        y_true: &DynTensor,
+        y_pred: &DynTensor,
+        sample_weight: Option<&DynTensor>,
+        mask: Option<&DynTensor>,
+    ) -> Result<Partial> {
+        check_all(y_true, y_pred, sample_weight, mask)?;
+        self.0.partial(y_true, y_pred, sample_weight, mask)
+    }
+}
