@@ -6,10 +6,15 @@ use crate::EPSILON;
 use crate::dyn_tensor::{DynTensor, MAX_RANK};
 
 /// `log(1 + exp(x))` without overflow or loss of precision in either tail (JAX's `softplus`):
-/// `max(x, 0) + log1p(exp(−|x|))`.
+/// `x + log1p(exp(−x))` for `x > 0`, `log1p(exp(x))` otherwise.
 pub(crate) fn softplus(x: Tensor<MAX_RANK>) -> Tensor<MAX_RANK> {
-    let tail = x.clone().abs().neg().exp().log1p();
-    x.clamp_min(0.0).add(tail)
+    // Two branches, each fed only values where its exp cannot overflow, so the value is finite
+    // and burn's gradient is σ(x) everywhere — ½ at 0, as Keras/JAX (`max(x,0) + log1p(e^−|x|)`
+    // would give 1 there: the clamp passes the gradient at its bound and sign(0) = 0).
+    let pos = x.clone().clamp_min(0.0);
+    let pos = pos.clone().add(pos.neg().exp().log1p());
+    let neg = x.clone().clamp_max(0.0).exp().log1p();
+    neg.mask_where(x.greater_elem(0.0), pos)
 }
 
 /// L2-normalises along `axis` (normalized, logical): `x / sqrt(max(Σ_axis x², ε²))`, so a zero

@@ -64,3 +64,27 @@ fn categorical_losses_with_logits_of_1e4() {
 fn get_with(class: &str, config: &str) -> Box<dyn Loss> {
     objectives::from_keras_json_str(&format!(r#"{{"class_name": "{class}", "config": {config}}}"#)).unwrap()
 }
+
+/// At a zero logit, d BCE/dx = σ(0) − t = ½ − t (Keras/JAX), on the composed and the fused path;
+/// LogCosh's gradient is 0 where y_pred = y_true.
+#[test]
+fn gradients_at_zero_logits_and_exact_fits_are_keras_s() {
+    use burn::tensor::{Tensor, TensorData};
+    let d = burn::tensor::Device::flex().autodiff();
+    for fused in [false, true] {
+        objectives::fused::with_fused(fused, || {
+            let t = Tensor::<2>::from_data(TensorData::new(vec![0.0f32, 1.0, 1.0, 0.0], [2, 2]), &d);
+            let x = Tensor::<2>::zeros([2, 2], &d).require_grad();
+            let bce = BinaryCrossentropy::new(BinaryCrossentropyConfig { from_logits: true, ..Default::default() })
+                .with_reduction(Reduction::Sum);
+            let l = bce.call(&t, &x, None).unwrap();
+            let g = x.grad(&l.into_padded().backward()).unwrap().into_data().try_to_vec::<f32>().unwrap();
+            // Sum reduction of a mean over the last axis (2 classes): (σ(0) − t) / 2.
+            assert_eq!(g, vec![0.25, -0.25, -0.25, 0.25], "fused {fused}");
+            let p = Tensor::<2>::from_data(TensorData::new(vec![0.5f32, -1.0, 2.0, 0.0], [2, 2]), &d).require_grad();
+            let l = LogCosh::default().call(&p.clone().detach(), &p, None).unwrap();
+            let g = p.grad(&l.into_padded().backward()).unwrap().into_data().try_to_vec::<f32>().unwrap();
+            assert_eq!(g, vec![0.0; 4], "fused {fused}");
+        });
+    }
+}

@@ -19,10 +19,9 @@
 //! - **Math**: branch-free `exp` and `ln` (Cephes range reduction + polynomial, ~1 ulp), and the
 //!   softplus pieces from one `exp` and one division ([`softplus_parts`]).
 //! - **Gradients** are burn autodiff's of the composed implementations, conventions included:
-//!   `clamp`/`clamp_min` pass the gradient at their bounds, `sign(0) = 0`, and the composed
-//!   `softplus(y) = max(y, 0) + log1p(exp(−|y|))` has derivative 1 (not ½) at `y = 0` — so
-//!   LogCosh's gradient is −1 at `y_pred = y_true` and binary cross-entropy's is `1 − 2t'` at a
-//!   zero logit, exactly as the composed path.
+//!   `clamp`/`clamp_min` pass the gradient at their bounds and `sign(0) = 0`; softplus′(y) = σ(y),
+//!   ½ at `y = 0` as in Keras/JAX (so LogCosh's gradient is 0 at `y_pred = y_true` and binary
+//!   cross-entropy's is `½ − t'` at a zero logit), on both paths.
 
 use rayon::prelude::*;
 
@@ -360,13 +359,12 @@ fn softplus_parts<const F: bool>(y: f32) -> (f32, f32, f32) {
     (e, ru, l1)
 }
 
-/// burn autodiff's derivative of the composed `softplus(y) = max(y, 0) + log1p(exp(−|y|))`:
-/// `σ(y)` for `y ≠ 0`, but **1** at `y = 0` (`clamp_min` passes the gradient at the bound and
-/// `sign(0) = 0` drops the tail's).
+/// `softplus′(y) = σ(y)` (½ at `y = 0`, as in Keras/JAX; the composed `math::softplus` is
+/// written so that burn's autodiff gives the same).
 #[inline(always)]
 fn softplus_grad(y: f32, e: f32, ru: f32) -> f32 {
     let er = e * ru;
-    sel(y < 0.0, er, sel(y == 0.0, 1.0, 1.0 - er))
+    sel(y <= 0.0, er, 1.0 - er)
 }
 
 /// `Σ x` with f64 lanes.
@@ -558,8 +556,8 @@ impl Pointwise for Bce {
         // t'·softplus(−x) + (1 − t')·softplus(x) with softplus(±x) = max(±x, 0) + l1, i.e.
         // max(x, 0) − t'·x + l1.
         let v = madd::<F>(-t, x, sel(x > 0.0, x, 0.0)) + l1;
-        // σ(x) − t', except 1 − 2t' at x = 0 (burn's softplus′(0) = 1, see `softplus_grad`).
-        let d = sel(x == 0.0, 1.0 - (t + t), sel(x > 0.0, ru, e * ru) - t);
+        // σ(x) − t' (½ − t' at x = 0).
+        let d = sel(x > 0.0, ru, e * ru) - t;
         (v, d)
     }
 }
@@ -1429,7 +1427,7 @@ mod tests {
                 let x = p - t64;
                 let y = -2.0 * x;
                 let v = x + softplus64(y) - std::f64::consts::LN_2;
-                let g = if p32 == t { 1.0 } else { sigmoid64(y) };
+                let g = sigmoid64(y);
                 (v, 1.0 - 2.0 * g)
             }
             Elementwise::Msle => {
@@ -1464,7 +1462,7 @@ mod tests {
                 let s = f64::from(label_smoothing);
                 let tt = t64 * (1.0 - s) + 0.5 * s;
                 let v = tt * softplus64(-p) + (1.0 - tt) * softplus64(p);
-                let g = if p32 == 0.0 { 1.0 - 2.0 * tt } else { sigmoid64(p) - tt };
+                let g = sigmoid64(p) - tt;
                 (v, g)
             }
             Elementwise::BinaryFocalLogits { gamma, alpha, apply_class_balancing, label_smoothing } => {
@@ -1472,7 +1470,7 @@ mod tests {
                 let tt = t64 * (1.0 - s) + 0.5 * s;
                 let nt = 1.0 - tt;
                 let (sp, sn) = (sigmoid64(p), sigmoid64(-p));
-                let (dpos, dneg) = if p32 == 0.0 { (1.0, -1.0) } else { (sigmoid64(-p), -sigmoid64(p)) };
+                let (dpos, dneg) = (sigmoid64(-p), -sigmoid64(p));
                 let bce = tt * softplus64(-p) + nt * softplus64(p);
                 let dbce = -(tt * dpos + nt * dneg);
                 let omp = tt * sn + nt * sp;
@@ -2048,7 +2046,7 @@ mod tests {
     }
 
     /// The kernels reproduce burn autodiff of the composed losses, at the points where its
-    /// conventions matter too (ties, zero logits, clipped values, hinge kinks): softplus′(0) = 1,
+    /// conventions matter too (ties, zero logits, clipped values, hinge kinks): softplus′(0) = ½,
     /// clamp passes the gradient at its bound, sign(0) = 0.
     #[test]
     #[cfg(feature = "flex")]
