@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# W1–W4 in one session: our fused and composed paths (bench binary), JAX and PyTorch (when a
+# venv with them exists), and the C STREAM triad, then a table of ratios.
+#   crates/objectives/benches/compare_fused.sh [VENV=/path/to/venv] [REPS=9]
+# Optional peers: python3 -m venv $VENV && $VENV/bin/pip install numpy jax keras torch
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+VENV=${VENV:-/work/.venv-bench}
+REPS=${REPS:-9}
+BENCH=shared/bench
+[ -d "$BENCH" ] || BENCH=../shared/bench
+out=$(mktemp)
+cargo bench -q -p objectives --bench fused -- --reps "$REPS" --composed-reps 3 | tee -a "$out"
+if [ -x "$VENV/bin/python" ] && [ -d "$BENCH" ]; then
+  KERAS_BACKEND=jax "$VENV/bin/python" "$BENCH/py_losses.py" --fw jax --reps "$REPS" 2>/dev/null | grep RESULT | tee -a "$out" || true
+  "$VENV/bin/python" "$BENCH/py_losses.py" --fw torch --reps "$REPS" 2>/dev/null | grep RESULT | tee -a "$out" || true
+fi
+if [ -f "$BENCH/stream.c" ] && command -v gcc >/dev/null; then
+  gcc -O3 -march=native -fopenmp "$BENCH/stream.c" -o /tmp/objectives-stream 2>/dev/null \
+    && OMP_NUM_THREADS=2 /tmp/objectives-stream | grep -i triad | sed 's/^/STREAM-C /' | tee -a "$out" || true
+fi
+python3 - "$out" <<'PY'
+import re, sys
+rows = open(sys.argv[1]).read().splitlines()
+ours, peers, triad = {}, {}, None
+for r in rows:
+    m = re.match(r"RESULT stream triad .* GB/s ([\d.]+)", r)
+    if m: triad = float(m.group(1))
+    m = re.match(r"RESULT (w\d) (fused|composed) .*med_ms ([\d.]+)", r)
+    if m: ours[(m.group(1), m.group(2))] = float(m.group(3))
+    m = re.match(r"RESULT (jax|torch)\s+(w\d) .*med_ms\s+([\d.]+)", r)
+    if m:
+        k = (m.group(2), m.group(1))
+        peers[k] = min(peers.get(k, 1e18), float(m.group(3)))
+print(f"\n| workload | fused ms | composed ms | fused vs composed | JAX ms | fused vs JAX | PyTorch ms | fused vs PyTorch |")
+print("|---|---|---|---|---|---|---|---|")
+for w in ["w1", "w2", "w3", "w4"]:
+    f, c = ours.get((w, "fused")), ours.get((w, "composed"))
+    if f is None: continue
+    j, t = peers.get((w, "jax")), peers.get((w, "torch"))
+    cell = lambda x: f"{x:.1f}" if x else "–"
+    ratio = lambda x: f"{x / f:.1f}x" if x else "–"
+    print(f"| {w} | {f:.1f} | {cell(c)} | {ratio(c)} | {cell(j)} | {ratio(j)} | {cell(t)} | {ratio(t)} |")
+print(f"\nRust triad (same run): {triad} GB/s")
+PY
