@@ -6,43 +6,18 @@
 //!
 //! Run: `cargo run --release --example fcn` (add `-- --epochs 20` for longer training).
 
-use burn::module::Module;
-use burn::nn::PaddingConfig2d;
-use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::tensor::activation::relu;
+mod net;
+
 use burn::tensor::{Device, Tensor, TensorData};
-use objectives::{DynTensor, MeanSquaredError, MeanSquaredErrorConfig};
+use net::Fcn;
+use objectives::{MeanSquaredError, MeanSquaredErrorConfig};
 use objectives_fit::callbacks::CsvLogger;
-use objectives_fit::{Compiled, Dataset, FitOptions, Model, fit};
+use objectives_fit::{Compiled, Dataset, FitOptions, fit};
 
 const H: usize = 16;
 const W: usize = 16;
-
-#[derive(Module, Debug)]
-struct Fcn {
-    conv1: Conv2d,
-    conv2: Conv2d,
-    head: Conv2d,
-}
-
-impl Fcn {
-    fn new(device: &Device) -> Self {
-        let same = PaddingConfig2d::Same;
-        Self {
-            conv1: Conv2dConfig::new([3, 16], [3, 3]).with_padding(same.clone()).init(device),
-            conv2: Conv2dConfig::new([16, 16], [3, 3]).with_padding(same).init(device),
-            head: Conv2dConfig::new([16, 7], [1, 1]).init(device),
-        }
-    }
-}
-
-impl Model<4> for Fcn {
-    fn forward(&self, x: Tensor<4>) -> Vec<DynTensor> {
-        let h = relu(self.conv1.forward(x));
-        let h = relu(self.conv2.forward(h));
-        vec![self.head.forward(h).into()]
-    }
-}
+/// Hidden channels of the network.
+const WIDTH: usize = 16;
 
 /// Targets: 7 features per position, each a fixed mix of the 3 input channels and of their
 /// 3×3 neighbourhood mean (so a small convolutional net can learn it), plus a little noise.
@@ -115,7 +90,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut compiled = Compiled::new(Box::new(loss)).with_optimizer(burn::optim::AdamConfig::new().init(), 3e-3);
     let options = FitOptions { batch_size: 32, epochs, validation_split: 0.2, seed: 1, ..Default::default() };
     let mut csv = CsvLogger::new("fcn_history.csv");
-    let (_model, history) = fit(Fcn::new(&device), &mut compiled, &data, None, &options, &mut [&mut csv])?;
+    let (_model, history) = fit(Fcn::new(WIDTH, &device), &mut compiled, &data, None, &options, &mut [&mut csv])?;
 
     let val = history.get("val_loss").unwrap_or_default();
     println!("val_loss by epoch: {}", val.iter().map(|v| format!("{v:.4}")).collect::<Vec<_>>().join(" → "));
