@@ -1,29 +1,80 @@
 //! `objectives eval`: one loss on `.npy` files, with its gradient on request.
 
+use std::ffi::OsStr;
+use std::io::Write;
+use std::path::Path;
+
 use anyhow::{Context, Result};
-use burn::tensor::Device;
+use burn::tensor::{Device, TensorData};
 use objectives::{DynTensor, Loss};
 use serde_json::json;
 
 use crate::EvalArgs;
-use crate::npy;
+use crate::npy::{self, Array, Values};
 
-/// Reads `--loss`: a name, inline JSON, or `@file.json`.
-pub fn parse_loss(spec: &str) -> Result<Box<dyn Loss>> {
-    let text = match spec.strip_prefix('@') {
-        Some(path) => std::fs::read_to_string(path).with_context(|| format!("--loss: cannot read {path}"))?,
-        None => spec.to_string(),
+/// Reads `--loss`: a name, inline JSON, or `@file.json` (the file's path may be any bytes the
+/// OS allows; the loss text itself must be UTF-8).
+///
+/// # Errors
+/// An unreadable file, text that is not UTF-8, or anything `objectives::from_keras_json_str`
+/// refuses (malformed JSON, an unknown class, wrong config types).
+pub fn parse_loss(spec: &OsStr) -> Result<Box<dyn Loss>> {
+    let text = match at_file(spec) {
+        Some(path) => {
+            std::fs::read_to_string(path).with_context(|| format!("--loss: cannot read {}", path.display()))?
+        }
+        None => {
+            spec.to_str().with_context(|| format!("--loss: {} is not UTF-8 text", spec.to_string_lossy()))?.to_string()
+        }
     };
     objectives::from_keras_json_str(&text).context("--loss")
 }
 
-pub fn run(args: &EvalArgs) -> Result<()> {
+/// The path of an `@file.json` argument.
+fn at_file(spec: &OsStr) -> Option<&Path> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        spec.as_bytes().strip_prefix(b"@").map(|p| Path::new(OsStr::from_bytes(p)))
+    }
+    #[cfg(not(unix))]
+    {
+        spec.to_str().and_then(|s| s.strip_prefix('@')).map(Path::new)
+    }
+}
+
+/// An [`Array`] as a tensor on `device`.
+///
+/// # Errors
+/// A rank above [`objectives::MAX_RANK`] (the reader already refuses those).
+pub fn to_tensor(array: Array, device: &Device) -> Result<DynTensor> {
+    let data = match array.values {
+        Values::F32(v) => TensorData::new(v, array.shape),
+        Values::F64(v) => TensorData::new(v, array.shape),
+    };
+    Ok(DynTensor::from_data(data, device)?)
+}
+
+/// `objectives eval`: reads the inputs, computes the loss (and gradient), writes the outputs
+/// (only once everything was computed) and prints the result to `w`.
+///
+/// # Errors
+/// Every bad input, with a one-line message naming the argument.
+pub fn run(args: &EvalArgs, w: &mut dyn Write) -> Result<()> {
     let loss = parse_loss(&args.loss)?;
+    // Refuse unwritable outputs before any work, and before writing either: a bad --grad must
+    // not leave a fresh --out behind.
+    if let Some(path) = &args.out {
+        npy::check_writable(path).context("--out")?;
+    }
+    if let Some(path) = &args.grad {
+        npy::check_writable(path).context("--grad")?;
+    }
     let device = if args.grad.is_some() { Device::flex().autodiff() } else { Device::flex() };
-    let y_true = npy::read(&args.y_true, "--y-true")?.into_tensor(&device)?;
+    let y_true = to_tensor(npy::read(&args.y_true, "--y-true")?, &device).context("--y-true")?;
     let y_pred_arr = npy::read(&args.y_pred, "--y-pred")?;
     let pred_shape = y_pred_arr.shape.clone();
-    let mut y_pred = y_pred_arr.into_tensor(&device)?;
+    let mut y_pred = to_tensor(y_pred_arr, &device).context("--y-pred")?;
     let leaf = if args.grad.is_some() {
         let t = y_pred.into_padded().require_grad();
         y_pred = DynTensor::from_padded_checked(t.clone(), pred_shape.clone())?;
@@ -32,11 +83,11 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         None
     };
     let sample_weight = match &args.sample_weight {
-        Some(p) => Some(npy::read(p, "--sample-weight")?.into_tensor(&device)?),
+        Some(p) => Some(to_tensor(npy::read(p, "--sample-weight")?, &device).context("--sample-weight")?),
         None => None,
     };
     let mask = match &args.mask {
-        Some(p) => Some(npy::read(p, "--mask")?.into_tensor(&device)?),
+        Some(p) => Some(to_tensor(npy::read(p, "--mask")?, &device).context("--mask")?),
         None => None,
     };
 
@@ -81,27 +132,28 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         if let Some(p) = &args.out {
             obj["out"] = json!(p.display().to_string());
         }
-        println!("{obj}");
+        writeln!(w, "{obj}").context("stdout")?;
     } else {
         let r = loss.reduction();
         let what = format!("{} ({}, reduction={})", loss.name(), loss.class_name(), r);
         if shape.is_empty() {
-            println!("{what}: {}", values.first().copied().unwrap_or(f32::NAN));
+            writeln!(w, "{what}: {}", values.first().copied().unwrap_or(f32::NAN)).context("stdout")?;
         } else {
-            println!("{what}: per-sample losses of shape {shape:?}");
-            print_values(&values);
+            writeln!(w, "{what}: per-sample losses of shape {shape:?}").context("stdout")?;
+            print_values(w, &values)?;
         }
         if let Some(p) = &args.out {
-            println!("wrote loss to {}", p.display());
+            writeln!(w, "wrote loss to {}", p.display()).context("stdout")?;
         }
         if let Some(p) = &args.grad {
-            println!("wrote d(sum of loss)/d(y_pred), shape {pred_shape:?}, to {}", p.display());
+            writeln!(w, "wrote d(sum of loss)/d(y_pred), shape {pred_shape:?}, to {}", p.display())
+                .context("stdout")?;
         }
     }
     Ok(())
 }
 
-fn print_values(values: &[f32]) {
+fn print_values(w: &mut dyn Write, values: &[f32]) -> Result<()> {
     const SHOWN: usize = 20;
     let head: Vec<String> = values.iter().take(SHOWN).map(|v| v.to_string()).collect();
     let more = if values.len() > SHOWN {
@@ -109,5 +161,6 @@ fn print_values(values: &[f32]) {
     } else {
         String::new()
     };
-    println!("[{}{}]", head.join(", "), more);
+    writeln!(w, "[{}{}]", head.join(", "), more).context("stdout")?;
+    Ok(())
 }

@@ -201,7 +201,7 @@ fn bad_input_is_one_line_and_exit_code_2_with_no_output_file() {
     let nodir = d.path("no/such/dir/o.npy");
     assert_fails(&eval(&["--loss", "mse", "--y-true", s(&t), "--y-pred", s(&p), "--out", s(&nodir)]), "does not exist");
     std::fs::write(d.path("junk.npy"), b"not an npy file").unwrap_or_else(|e| panic!("{e}"));
-    assert_fails(&eval(&["--loss", "mse", "--y-true", s(&d.path("junk.npy")), "--y-pred", s(&p)]), "not a valid .npy");
+    assert_fails(&eval(&["--loss", "mse", "--y-true", s(&d.path("junk.npy")), "--y-pred", s(&p)]), "not a .npy file");
 }
 
 #[test]
