@@ -6,6 +6,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use burn::tensor::{Device, TensorData};
+use objectives::LossExt as _;
 use objectives::{DynTensor, Loss};
 use serde_json::json;
 

@@ -102,10 +102,14 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         Command::Eval(args) => eval::run(&args, out),
         Command::Explain(args) => explain(&args, out),
         Command::List => {
-            writeln!(out, "{:<30} {:<32} aliases", "class", "function").context("stdout")?;
-            for e in objectives::registry::ALL_LOSSES {
-                writeln!(out, "{:<30} {:<32} {}", e.class_name, e.function_name, e.aliases.join(", "))
-                    .context("stdout")?;
+            // Columns as wide as their longest entry, so every row lines up.
+            let losses = objectives::registry::ALL_LOSSES;
+            let cw = losses.iter().map(|e| e.class_name.len()).chain(["class".len()]).max().unwrap_or(0);
+            let fw = losses.iter().map(|e| e.function_name.len()).chain(["function".len()]).max().unwrap_or(0);
+            writeln!(out, "{:<cw$}  {:<fw$}  aliases", "class", "function").context("stdout")?;
+            for e in losses {
+                let line = format!("{:<cw$}  {:<fw$}  {}", e.class_name, e.function_name, e.aliases.join(", "));
+                writeln!(out, "{}", line.trim_end()).context("stdout")?;
             }
             Ok(())
         }

@@ -241,3 +241,21 @@ fn explain_prints_the_motivating_plan() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_fails(&bad, "--y-pred-shape");
 }
+
+#[test]
+fn list_names_every_loss_in_aligned_columns() {
+    let out = Command::new(env!("CARGO_BIN_EXE_objectives"))
+        .arg("list")
+        .output()
+        .unwrap_or_else(|e| panic!("running objectives: {e}"));
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1 + objectives::registry::ALL_LOSSES.len(), "{text}");
+    // The function column starts at the same offset on every row, the longest class name included.
+    let header = lines[0].find("function").unwrap_or_else(|| panic!("{text}"));
+    for (line, e) in lines[1..].iter().zip(objectives::registry::ALL_LOSSES) {
+        assert!(line.starts_with(e.class_name), "{line}");
+        assert_eq!(line.find(e.function_name), Some(header), "misaligned row: {line:?}\n{text}");
+    }
+}

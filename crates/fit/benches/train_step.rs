@@ -39,7 +39,7 @@ use std::time::Instant;
 use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig};
 use burn::tensor::{Device, Tensor, TensorData};
 use net::Fcn;
-use objectives::{DynTensor, Loss, MeanSquaredError, MeanSquaredErrorConfig};
+use objectives::{DynTensor, LossExt as _, MeanSquaredError, MeanSquaredErrorConfig};
 use objectives_fit::{Compiled, Dataset, FitOptions, Model, fit};
 
 type Error = Box<dyn std::error::Error>;

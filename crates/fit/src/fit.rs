@@ -7,6 +7,7 @@ use burn::module::Module;
 use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::tensor::Tensor;
 use objectives::DynTensor;
+use objectives::LossExt as _;
 
 use crate::callbacks::{Callback, Context};
 use crate::compile::Compiled;

@@ -400,23 +400,6 @@ impl DynTensor {
         Ok(Self { inner: self.inner.select(d, idx), shape })
     }
 
-    /// Removes the last axis, which must have size 1.
-    pub(crate) fn squeeze_last(self) -> Self {
-        debug_assert_eq!(self.shape.last(), Some(&1));
-        let mut shape = self.shape;
-        shape.pop();
-        let inner = reshape_any(self.inner, padded(&shape));
-        Self { inner, shape }
-    }
-
-    /// Adds a trailing axis of size 1 (the caller checks the rank stays within [`MAX_RANK`]).
-    pub(crate) fn expand_last(self) -> Self {
-        let mut shape = self.shape;
-        shape.push(1);
-        let inner = reshape_any(self.inner, padded(&shape));
-        Self { inner, shape }
-    }
-
     /// Reshapes to `shape` (same number of elements; the caller checks).
     pub(crate) fn reshape(self, shape: Vec<usize>) -> Self {
         debug_assert_eq!(shape.iter().product::<usize>(), self.numel());

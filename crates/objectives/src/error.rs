@@ -199,6 +199,14 @@ pub enum LossError {
     },
 }
 
+impl LossError {
+    /// Shapes that were checked to broadcast but did not: a bug in objectives, reported as an
+    /// error rather than a panic.
+    pub(crate) fn unreachable_shape(what: &'static str) -> Self {
+        LossError::Data(format!("internal: {what} shapes were checked but did not broadcast"))
+    }
+}
+
 /// A hint when y_true looks like integer labels for a one-hot loss.
 fn sparse_hint(y_true: &[usize], y_pred: &[usize]) -> &'static str {
     if y_true.len() + 1 == y_pred.len() {

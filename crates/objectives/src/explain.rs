@@ -15,12 +15,12 @@ use std::fmt;
 
 use burn::tensor::{Device, FloatDType};
 
-use crate::dyn_tensor::{DynTensor, broadcast_shapes};
+use crate::dyn_tensor::DynTensor;
 use crate::error::{LossError, Result};
 use crate::loss::{Loss, LossValues};
-use crate::reduce::Reduction;
+use crate::reduce::{Divisor, MaskRule, ReducePlan, Reduction};
 use crate::semantics::Semantics;
-use crate::shape::{align_weight, squeeze_or_expand_to_same_rank};
+use crate::shape::squeeze_or_expand_to_same_rank;
 
 /// The largest tensor `explain` builds (it runs the loss on zero-filled tensors of the shapes).
 const MAX_ELEMENTS: usize = 1 << 24;
@@ -145,7 +145,9 @@ pub fn explain<L: Loss + ?Sized>(
         formula,
     });
     let reduction = loss.reduction();
-    let rescale = matches!(reduction, Reduction::SumOverBatchSize | Reduction::Mean);
+    // The reducer's own plan for these shapes: every step below reads it.
+    let plan = ReducePlan::new(reduction, values.shape(), sample_weight, mask)?;
+    let rescale = plan.mask_rule == MaskRule::Rescale;
     if own_mask.is_some() {
         steps.push(Step {
             what: "the loss masks its own output".into(),
@@ -177,45 +179,28 @@ pub fn explain<L: Loss + ?Sized>(
         }
     };
 
-    let mut weight_shape: Option<Vec<usize>> = None;
-    if let Some(ms) = mask {
-        let m = zeros(ms, "mask")?;
-        let (_, aligned) = align_weight("mask", values.clone(), m)?;
-        let total: usize = ms.iter().product();
+    if let Some(m) = &plan.mask {
+        let total: usize = m.given.iter().product();
         steps.push(Step {
             what: "mask".into(),
-            shape: aligned.shape().to_vec(),
-            formula: if rescale {
-                format!("m ← where(m ≠ 0, total/valid, 0), total = numel(mask) = {total}, valid = Σm (0 if all masked)")
-            } else {
-                format!("m used as given (0/1), no rescale under \"{reduction}\"")
-            },
+            shape: m.aligned.clone(),
+            formula: plan.mask_rule.describe(reduction, total),
         });
-        warnings.extend(keras3_note("mask", ms, values.shape()));
-        weight_shape = Some(aligned.shape().to_vec());
+        warnings.extend(keras3_note("mask", &m.given, values.shape()));
     }
-    if let Some(ws) = sample_weight {
-        let w = zeros(ws, "sample_weight")?;
-        let (_, aligned) = align_weight("sample_weight", values.clone(), w)?;
+    if let Some(w) = &plan.sample_weight {
         let how =
-            if aligned.shape() == ws { "as given".to_string() } else { format!("{ws:?} → {:?}", aligned.shape()) };
+            if w.aligned == w.given { "as given".to_string() } else { format!("{:?} → {:?}", w.given, w.aligned) };
         steps.push(Step {
             what: "sample_weight".into(),
-            shape: aligned.shape().to_vec(),
+            shape: w.aligned.clone(),
             formula: format!("aligned {how}{}", if mask.is_some() { ", then multiplied by the mask" } else { "" }),
         });
-        warnings.extend(keras3_note("sample_weight", ws, values.shape()));
-        weight_shape = Some(match weight_shape {
-            Some(ms) => broadcast_shapes(&ms, aligned.shape()).unwrap_or(ms),
-            None => aligned.shape().to_vec(),
-        });
+        warnings.extend(keras3_note("sample_weight", &w.given, values.shape()));
     }
-    let weighted = match &weight_shape {
-        Some(ws) => broadcast_shapes(values.shape(), ws).unwrap_or_else(|| values.shape().to_vec()),
-        None => values.shape().to_vec(),
-    };
-    let n: usize = weighted.iter().product();
-    if weight_shape.is_some() {
+    let weighted = plan.weighted.clone();
+    let n = plan.count();
+    if plan.sample_weight.is_some() || plan.mask.is_some() {
         steps.push(Step {
             what: "weighted losses".into(),
             shape: weighted.clone(),
@@ -225,23 +210,29 @@ pub fn explain<L: Loss + ?Sized>(
     let masked = mask.is_some() || own_mask.is_some();
     let m_sym = if masked { "·m" } else { "" };
     let w_sym = if sample_weight.is_some() { "·w" } else { "" };
-    let (what, formula) = match reduction {
-        Reduction::None => ("returned unreduced (reduction \"none\")".to_string(), format!("v{w_sym}{m_sym}")),
-        Reduction::Sum => ("sum (reduction \"sum\")".to_string(), format!("Σ v{w_sym}{m_sym} over {n} elements")),
-        Reduction::SumOverBatchSize | Reduction::Mean => (
+    let (what, formula) = match (reduction, plan.divisor) {
+        (_, Divisor::Unreduced) => ("returned unreduced (reduction \"none\")".to_string(), format!("v{w_sym}{m_sym}")),
+        (_, Divisor::One) => ("sum (reduction \"sum\")".to_string(), format!("Σ v{w_sym}{m_sym} over {n} elements")),
+        (Reduction::MeanWithSampleWeight, Divisor::WeightSum) => (
+            "weighted mean (reduction \"mean_with_sample_weight\")".to_string(),
+            if sample_weight.is_some() {
+                format!("Σ v{w_sym}{m_sym} / Σ(w{m_sym}) (weights as aligned, not broadcast)")
+            } else {
+                "Σ v·m / Σm".to_string()
+            },
+        ),
+        (Reduction::MeanWithSampleWeight, _) if masked => {
+            ("weighted mean (reduction \"mean_with_sample_weight\")".to_string(), "Σ v·m / Σm".to_string())
+        }
+        (Reduction::MeanWithSampleWeight, _) => {
+            ("weighted mean (reduction \"mean_with_sample_weight\")".to_string(), format!("Σ v / {n}"))
+        }
+        (_, _) => (
             format!("mean (reduction \"{reduction}\")"),
             format!(
                 "Σ v{w_sym}{m_sym} / {n}  (the divisor is the element count of {weighted:?}, never Σw){}",
                 if masked { "; with the rescaled mask this is Σ v·w·m / Σm" } else { "" }
             ),
-        ),
-        Reduction::MeanWithSampleWeight => (
-            "weighted mean (reduction \"mean_with_sample_weight\")".to_string(),
-            match (sample_weight.is_some(), masked) {
-                (true, _) => format!("Σ v{w_sym}{m_sym} / Σ(w{m_sym}) (weights as aligned, not broadcast)"),
-                (false, true) => "Σ v·m / Σm".to_string(),
-                (false, false) => format!("Σ v / {n}"),
-            },
         ),
     };
     let out_shape = if reduction == Reduction::None { weighted.clone() } else { vec![] };

@@ -28,8 +28,8 @@
 
 use crate::dyn_tensor::DynTensor;
 use crate::error::{LossError, Result};
+use crate::fused::FusedKind;
 use crate::loss::{Loss, LossValues};
-use crate::partial::Partial;
 use crate::reduce::Reduction;
 use crate::semantics::Semantics;
 
@@ -50,18 +50,6 @@ pub fn check_finite(what: &'static str, t: &DynTensor) -> Result<()> {
         rest /= d;
     }
     Err(LossError::NonFinite { what, index, value: values[flat], shape })
-}
-
-fn check_all(y_true: &DynTensor, y_pred: &DynTensor, w: Option<&DynTensor>, m: Option<&DynTensor>) -> Result<()> {
-    check_finite("y_true", y_true)?;
-    check_finite("y_pred", y_pred)?;
-    if let Some(w) = w {
-        check_finite("sample_weight", w)?;
-    }
-    if let Some(m) = m {
-        check_finite("mask", m)?;
-    }
-    Ok(())
 }
 
 /// A loss that refuses non-finite inputs (see the module docs); otherwise identical to `L`.
@@ -95,31 +83,31 @@ impl<L: Loss> Loss for CheckFinite<L> {
         self.0.semantics()
     }
     fn per_sample(&self, y_true: &DynTensor, y_pred: &DynTensor) -> Result<LossValues> {
-        check_all(y_true, y_pred, None, None)?;
         self.0.per_sample(y_true, y_pred)
     }
     fn to_keras_json(&self) -> serde_json::Value {
         self.0.to_keras_json()
     }
-    fn compute_as(
-        &self,
-        semantics: Semantics,
-        y_true: &DynTensor,
-        y_pred: &DynTensor,
-        sample_weight: Option<&DynTensor>,
-        mask: Option<&DynTensor>,
-    ) -> Result<DynTensor> {
-        check_all(y_true, y_pred, sample_weight, mask)?;
-        self.0.compute_as(semantics, y_true, y_pred, sample_weight, mask)
+    fn fused(&self) -> Option<(FusedKind, i64)> {
+        self.0.fused()
     }
-    fn partial(
+    /// The wrapped loss's checks, then every input (and the weight and mask) must be finite.
+    fn check_inputs(
         &self,
         y_true: &DynTensor,
         y_pred: &DynTensor,
         sample_weight: Option<&DynTensor>,
         mask: Option<&DynTensor>,
-    ) -> Result<Partial> {
-        check_all(y_true, y_pred, sample_weight, mask)?;
-        self.0.partial(y_true, y_pred, sample_weight, mask)
+    ) -> Result<()> {
+        self.0.check_inputs(y_true, y_pred, sample_weight, mask)?;
+        check_finite("y_true", y_true)?;
+        check_finite("y_pred", y_pred)?;
+        if let Some(w) = sample_weight {
+            check_finite("sample_weight", w)?;
+        }
+        if let Some(m) = mask {
+            check_finite("mask", m)?;
+        }
+        Ok(())
     }
 }

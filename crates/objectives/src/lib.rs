@@ -28,6 +28,7 @@
 
 mod args;
 pub mod custom;
+pub mod domain;
 pub mod dyn_tensor;
 pub mod error;
 pub mod explain;

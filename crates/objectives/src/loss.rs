@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::dyn_tensor::DynTensor;
 use crate::error::{LossError, Result};
+use crate::fused::FusedKind;
 use crate::partial::Partial;
 use crate::reduce::Reduction;
 use crate::semantics::{Semantics, reduce_as};
@@ -30,10 +31,12 @@ impl From<DynTensor> for LossValues {
     }
 }
 
-/// A loss: turns `(y_true, y_pred)` into per-sample losses and reduces them.
+/// A loss: what it is — per-sample losses, its metadata, its fused kernel if it has one.
 ///
-/// The methods here take [`DynTensor`]s so that the trait works as `dyn Loss` (the registry hands
-/// out `Box<dyn Loss>`). [`LossExt::call`] accepts burn `Tensor<D>`s directly.
+/// How a loss is *computed* (casting, the fused path, masks, the reducer, partials) is not part
+/// of this trait: it lives in one place, [`LossExt`], which every `Loss` gets and none can
+/// override. The methods take [`DynTensor`]s so that the trait works as `dyn Loss` (the registry
+/// hands out `Box<dyn Loss>`); [`LossExt::call`] accepts burn `Tensor<D>`s directly.
 pub trait Loss: fmt::Debug + Send + Sync {
     /// The loss's name (Keras's `name`, e.g. `"huber_loss"`).
     fn name(&self) -> &str;
@@ -68,72 +71,27 @@ pub trait Loss: fmt::Debug + Send + Sync {
     /// The loss's Keras serialized form (`{"module", "class_name", "config", "registered_name"}`).
     fn to_keras_json(&self) -> Value;
 
-    /// Computes the loss: per-sample values, then the reducer with the optional `sample_weight`
-    /// and `mask` (Keras's `Loss.__call__`). `mask` has the shape of the per-sample losses; any
-    /// non-zero entry counts as valid.
+    /// The fused single-pass kernel computing this loss, and its axis, if it has one for its
+    /// arguments (see [`crate::fused`]); `None` (the default) means the composed path only.
+    fn fused(&self) -> Option<(FusedKind, i64)> {
+        None
+    }
+
+    /// Checks the inputs before anything is computed; every computation of [`LossExt`] calls it
+    /// first. The default accepts everything (shape checks belong to [`Loss::per_sample`] and the
+    /// reducer); [`crate::finite::CheckFinite`] refuses non-finite values here.
     ///
     /// # Errors
-    /// Shape errors of the loss, or a weight/mask that does not broadcast.
-    fn compute(
+    /// The loss's own input errors.
+    fn check_inputs(
         &self,
         y_true: &DynTensor,
         y_pred: &DynTensor,
         sample_weight: Option<&DynTensor>,
         mask: Option<&DynTensor>,
-    ) -> Result<DynTensor> {
-        self.compute_as(self.semantics(), y_true, y_pred, sample_weight, mask)
-    }
-
-    /// [`Loss::compute`] with the reduction of another Keras generation, for this call only.
-    ///
-    /// # Errors
-    /// As [`Loss::compute`] and [`crate::semantics::reduce_as`].
-    fn compute_as(
-        &self,
-        semantics: Semantics,
-        y_true: &DynTensor,
-        y_pred: &DynTensor,
-        sample_weight: Option<&DynTensor>,
-        mask: Option<&DynTensor>,
-    ) -> Result<DynTensor> {
-        let (values, mask) = self.masked_values(y_true, y_pred, mask)?;
-        reduce_as(semantics, values, sample_weight.cloned(), mask, self.reduction())
-    }
-
-    /// The loss over one part of a batch as a [`Partial`] (numerator and normalizer), to be
-    /// merged exactly with the other parts by [`crate::partial::merge`] — for micro-batches,
-    /// gradient accumulation or several devices. Arguments as [`Loss::compute`].
-    ///
-    /// # Errors
-    /// As [`Loss::compute`], and as [`crate::partial::partial`].
-    fn partial(
-        &self,
-        y_true: &DynTensor,
-        y_pred: &DynTensor,
-        sample_weight: Option<&DynTensor>,
-        mask: Option<&DynTensor>,
-    ) -> Result<Partial> {
-        let (values, mask) = self.masked_values(y_true, y_pred, mask)?;
-        crate::partial::partial(values, sample_weight.cloned(), mask, self.reduction())
-    }
-
-    /// Per-sample losses (inputs cast to [`Loss::dtype`]) and the mask the reducer must apply:
-    /// the caller's `mask` combined with the loss's own (Keras's `in_mask & out_mask`).
-    ///
-    /// # Errors
-    /// As [`Loss::per_sample`], or a mask that does not broadcast.
-    fn masked_values(
-        &self,
-        y_true: &DynTensor,
-        y_pred: &DynTensor,
-        mask: Option<&DynTensor>,
-    ) -> Result<(DynTensor, Option<DynTensor>)> {
-        let dtype = self.dtype();
-        let y_true = y_true.clone().cast(dtype);
-        let y_pred = y_pred.clone().cast(dtype);
-        let LossValues { values, mask: out_mask } = self.per_sample(&y_true, &y_pred)?;
-        let mask = combine_masks(&values, mask.cloned(), out_mask)?;
-        Ok((values, mask))
+    ) -> Result<()> {
+        let _ = (y_true, y_pred, sample_weight, mask);
+        Ok(())
     }
 }
 
@@ -176,36 +134,25 @@ impl<L: Loss + ?Sized> Loss for Box<L> {
     fn to_keras_json(&self) -> Value {
         (**self).to_keras_json()
     }
-    fn compute_as(
-        &self,
-        semantics: Semantics,
-        y_true: &DynTensor,
-        y_pred: &DynTensor,
-        sample_weight: Option<&DynTensor>,
-        mask: Option<&DynTensor>,
-    ) -> Result<DynTensor> {
-        (**self).compute_as(semantics, y_true, y_pred, sample_weight, mask)
+    fn fused(&self) -> Option<(FusedKind, i64)> {
+        (**self).fused()
     }
-    fn partial(
+    fn check_inputs(
         &self,
         y_true: &DynTensor,
         y_pred: &DynTensor,
         sample_weight: Option<&DynTensor>,
         mask: Option<&DynTensor>,
-    ) -> Result<Partial> {
-        (**self).partial(y_true, y_pred, sample_weight, mask)
-    }
-    fn masked_values(
-        &self,
-        y_true: &DynTensor,
-        y_pred: &DynTensor,
-        mask: Option<&DynTensor>,
-    ) -> Result<(DynTensor, Option<DynTensor>)> {
-        (**self).masked_values(y_true, y_pred, mask)
+    ) -> Result<()> {
+        (**self).check_inputs(y_true, y_pred, sample_weight, mask)
     }
 }
 
-/// Convenience calls on any [`Loss`] with burn tensors of any rank.
+/// How every [`Loss`] is computed — the one place, implemented for all losses and overridable by
+/// none: [`Loss::check_inputs`], then the fused kernel where it applies ([`crate::fused`]),
+/// otherwise [`Loss::per_sample`] on inputs cast to [`Loss::dtype`], the caller's mask combined
+/// with the loss's own, and the reducer ([`crate::reduce`], or an older Keras's with
+/// [`Semantics`]).
 ///
 /// ```
 /// use objectives::prelude::*;
@@ -220,7 +167,7 @@ pub trait LossExt: Loss {
     /// The loss of `y_pred` against `y_true`, optionally weighted per sample.
     ///
     /// # Errors
-    /// As [`Loss::compute`].
+    /// As [`LossExt::compute`].
     fn call(
         &self,
         y_true: impl Into<DynTensor>,
@@ -233,7 +180,7 @@ pub trait LossExt: Loss {
     /// The loss with an optional `sample_weight` and an optional `mask` over the per-sample losses.
     ///
     /// # Errors
-    /// As [`Loss::compute`].
+    /// As [`LossExt::compute`].
     fn call_masked(
         &self,
         y_true: impl Into<DynTensor>,
@@ -243,9 +190,98 @@ pub trait LossExt: Loss {
     ) -> Result<DynTensor> {
         self.compute(&y_true.into(), &y_pred.into(), sample_weight.as_ref(), mask.as_ref())
     }
+
+    /// Computes the loss: per-sample values, then the reducer with the optional `sample_weight`
+    /// and `mask` (Keras's `Loss.__call__`). `mask` has the shape of the per-sample losses; any
+    /// non-zero entry counts as valid.
+    ///
+    /// # Errors
+    /// Shape errors of the loss, or a weight/mask that does not broadcast.
+    fn compute(
+        &self,
+        y_true: &DynTensor,
+        y_pred: &DynTensor,
+        sample_weight: Option<&DynTensor>,
+        mask: Option<&DynTensor>,
+    ) -> Result<DynTensor> {
+        self.compute_as(self.semantics(), y_true, y_pred, sample_weight, mask)
+    }
+
+    /// [`LossExt::compute`] with the reduction of another Keras generation, for this call only.
+    /// Keras 3's reduction takes the fused kernel where it applies (see [`crate::fused`]).
+    ///
+    /// # Errors
+    /// As [`LossExt::compute`] and [`crate::semantics::reduce_as`].
+    fn compute_as(
+        &self,
+        semantics: Semantics,
+        y_true: &DynTensor,
+        y_pred: &DynTensor,
+        sample_weight: Option<&DynTensor>,
+        mask: Option<&DynTensor>,
+    ) -> Result<DynTensor> {
+        self.check_inputs(y_true, y_pred, sample_weight, mask)?;
+        if semantics == Semantics::Keras3
+            && let Some((kind, axis)) = self.fused()
+            && let Some(result) =
+                crate::fused::try_fused(kind, axis, self.reduction(), self.dtype(), y_true, y_pred, sample_weight, mask)
+        {
+            return result;
+        }
+        let (values, mask) = values_and_mask(self, y_true, y_pred, mask)?;
+        reduce_as(semantics, values, sample_weight.cloned(), mask, self.reduction())
+    }
+
+    /// The loss over one part of a batch as a [`Partial`] (numerator and normalizer), to be
+    /// merged exactly with the other parts by [`crate::partial::merge`] — for micro-batches,
+    /// gradient accumulation or several devices. Arguments as [`LossExt::compute`].
+    ///
+    /// # Errors
+    /// As [`LossExt::compute`], and as [`crate::partial::partial`].
+    fn partial(
+        &self,
+        y_true: &DynTensor,
+        y_pred: &DynTensor,
+        sample_weight: Option<&DynTensor>,
+        mask: Option<&DynTensor>,
+    ) -> Result<Partial> {
+        self.check_inputs(y_true, y_pred, sample_weight, mask)?;
+        let (values, mask) = values_and_mask(self, y_true, y_pred, mask)?;
+        crate::partial::partial(values, sample_weight.cloned(), mask, self.reduction())
+    }
+
+    /// Per-sample losses (inputs cast to [`Loss::dtype`]) and the mask the reducer must apply:
+    /// the caller's `mask` combined with the loss's own (Keras's `in_mask & out_mask`).
+    ///
+    /// # Errors
+    /// As [`Loss::per_sample`], or a mask that does not broadcast.
+    fn masked_values(
+        &self,
+        y_true: &DynTensor,
+        y_pred: &DynTensor,
+        mask: Option<&DynTensor>,
+    ) -> Result<(DynTensor, Option<DynTensor>)> {
+        self.check_inputs(y_true, y_pred, None, mask)?;
+        values_and_mask(self, y_true, y_pred, mask)
+    }
 }
 
 impl<L: Loss + ?Sized> LossExt for L {}
+
+/// [`LossExt::masked_values`] without the input check (its callers have checked).
+fn values_and_mask<L: Loss + ?Sized>(
+    loss: &L,
+    y_true: &DynTensor,
+    y_pred: &DynTensor,
+    mask: Option<&DynTensor>,
+) -> Result<(DynTensor, Option<DynTensor>)> {
+    let dtype = loss.dtype();
+    let y_true = y_true.clone().cast(dtype);
+    let y_pred = y_pred.clone().cast(dtype);
+    let LossValues { values, mask: out_mask } = loss.per_sample(&y_true, &y_pred)?;
+    let mask = combine_masks(&values, mask.cloned(), out_mask)?;
+    Ok((values, mask))
+}
 
 /// A per-sample loss function with its arguments: the part of a loss that is not reduction.
 ///
@@ -277,7 +313,7 @@ pub trait LossFn: Clone + fmt::Debug + Send + Sync + 'static {
 
     /// The fused single-pass kernel computing this loss, and its axis, if it has one for these
     /// arguments (see [`crate::fused`]); `None` (the default) means the composed path only.
-    fn fused(&self) -> Option<(crate::fused::FusedKind, i64)> {
+    fn fused(&self) -> Option<(FusedKind, i64)> {
         None
     }
 }
@@ -430,23 +466,8 @@ impl<F: LossFn> Loss for LossFunctionWrapper<F> {
         self.func.per_sample(y_true, y_pred)
     }
 
-    fn compute_as(
-        &self,
-        semantics: Semantics,
-        y_true: &DynTensor,
-        y_pred: &DynTensor,
-        sample_weight: Option<&DynTensor>,
-        mask: Option<&DynTensor>,
-    ) -> Result<DynTensor> {
-        if semantics == Semantics::Keras3
-            && let Some((kind, axis)) = self.func.fused()
-            && let Some(result) =
-                crate::fused::try_fused(kind, axis, self.reduction, self.dtype(), y_true, y_pred, sample_weight, mask)
-        {
-            return result;
-        }
-        let (values, mask) = self.masked_values(y_true, y_pred, mask)?;
-        reduce_as(semantics, values, sample_weight.cloned(), mask, self.reduction)
+    fn fused(&self) -> Option<(FusedKind, i64)> {
+        self.func.fused()
     }
 
     fn to_keras_json(&self) -> Value {
@@ -474,9 +495,19 @@ pub(crate) fn serde_config<T: serde::Serialize>(value: &T) -> Map<String, Value>
 }
 
 /// See [`serde_config`].
+/// An error names the offending key (serde's own message does not say which value was bad).
 pub(crate) fn serde_from_config<T: serde::de::DeserializeOwned>(class: &str, config: Map<String, Value>) -> Result<T> {
-    serde_json::from_value(Value::Object(config))
-        .map_err(|e| LossError::InvalidConfig { loss: class.to_string(), message: e.to_string() })
+    serde_json::from_value(Value::Object(config.clone())).map_err(|e| {
+        let bad = config.iter().find(|(k, v)| {
+            let one: Map<String, Value> = [((*k).clone(), (*v).clone())].into_iter().collect();
+            serde_json::from_value::<T>(Value::Object(one)).is_err()
+        });
+        let message = match bad {
+            Some((k, v)) if !e.to_string().contains(&format!("`{k}`")) => format!("`{k}` = {v}: {e}"),
+            _ => e.to_string(),
+        };
+        LossError::InvalidConfig { loss: class.to_string(), message }
+    })
 }
 
 /// Implements [`LossFn`] for a config struct: names, per-sample function, serde config I/O.

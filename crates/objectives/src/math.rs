@@ -45,3 +45,17 @@ pub(crate) fn log_softmax(x: Tensor<MAX_RANK>, dim: usize) -> Tensor<MAX_RANK> {
 pub(crate) fn clip_probabilities(p: Tensor<MAX_RANK>) -> Tensor<MAX_RANK> {
     p.clamp(EPSILON, 1.0 - EPSILON)
 }
+
+/// `log p` along the class axis: `log_softmax` of logits, or the log of the renormalised,
+/// clipped probabilities (Keras: `p / Σp`, then `clip(ε, 1 − ε)`).
+pub(crate) fn class_log_probs(p: DynTensor, axis: usize, from_logits: bool) -> DynTensor {
+    let d = p.padded_axis(axis);
+    p.map(|x| {
+        if from_logits {
+            log_softmax(x, d)
+        } else {
+            let sum = x.clone().sum_dim(d);
+            clip_probabilities(x.div(sum)).log()
+        }
+    })
+}

@@ -36,7 +36,7 @@
 
 use crate::dyn_tensor::DynTensor;
 use crate::error::{LossError, Result};
-use crate::reduce::{MaskMode, Reduction, weigh};
+use crate::reduce::{Divisor, MaskCount, MaskRule, ReducePlan, Reduction, weigh};
 
 /// One part of a batch, reduced to a numerator and a normalizer (see the module docs).
 #[derive(Clone, Debug)]
@@ -94,27 +94,23 @@ pub fn partial(
             "a scalar sample_weight divides by itself, not by a per-sample total; pass one weight per sample",
         ));
     }
-    let mask_total = mask.as_ref().map(|m| (m.numel() as f64, m.clone()));
-    let mode = if matches!(reduction, Reduction::SumOverBatchSize | Reduction::Mean) {
-        MaskMode::Indicator
-    } else {
-        MaskMode::Raw
+    let plan = ReducePlan::new(
+        reduction,
+        values.shape(),
+        sample_weight.as_ref().map(DynTensor::shape),
+        mask.as_ref().map(DynTensor::shape),
+    )?;
+    let mask_count = match &mask {
+        Some(m) => Some(MaskCount { total: m.numel() as f64, valid: m.to_vec_f64()?.iter().sum() }),
+        None => None,
     };
-    let (weighted, sw) = weigh(values, sample_weight, mask, mode)?;
+    let (weighted, sw) = weigh(values, sample_weight, mask, MaskRule::for_partial(reduction))?;
     let n = weighted.numel() as f64;
-    let normalizer = match reduction {
-        Reduction::Sum | Reduction::None => 0.0,
-        Reduction::SumOverBatchSize | Reduction::Mean => match mask_total {
-            None => n,
-            Some((t, m)) => {
-                let valid: f64 = m.to_vec_f64()?.iter().sum();
-                if t == 0.0 { 0.0 } else { n * valid / t }
-            }
-        },
-        Reduction::MeanWithSampleWeight => match sw {
-            Some(sw) => sw.to_vec_f64()?.iter().sum(),
-            None => n,
-        },
+    let normalizer = match (plan.divisor, plan.mask_rule, mask_count, sw) {
+        (Divisor::Unreduced | Divisor::One, ..) => 0.0,
+        (Divisor::Count, MaskRule::Rescale, Some(count), _) => count.normalizer(n),
+        (Divisor::WeightSum, _, _, Some(sw)) => sw.to_vec_f64()?.iter().sum(),
+        _ => n,
     };
     Ok(Partial { reduction, numerator: weighted.sum_all(), normalizer })
 }

@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::domain::{Domain, Kink, Values};
 use crate::error::{LossError, Result};
 use crate::loss::{Loss, LossFn, LossFunctionWrapper};
 use crate::*;
@@ -21,6 +22,12 @@ pub struct LossEntry {
     pub default_name: &'static str,
     /// Keras's short aliases, e.g. `["mse", "MSE"]`.
     pub aliases: &'static [&'static str],
+    /// The inputs the loss is defined on (tests, benchmarks and fuzzers generate from it).
+    pub domain: Domain,
+    /// Keras configs (JSON objects) worth testing beyond the defaults, e.g. `from_logits` — the
+    /// ones that take a fused kernel among them. The property, gradient and fused-vs-composed
+    /// tests run every one.
+    pub variants: &'static [&'static str],
     build: BuildFn,
 }
 
@@ -34,6 +41,26 @@ impl LossEntry {
         (self.build)(config)
     }
 
+    /// The configs to test: the defaults (`{}`) first, then [`LossEntry::variants`].
+    ///
+    /// # Errors
+    /// [`LossError::InvalidConfig`] for a variant that is not a JSON object.
+    pub fn configs(&self) -> Result<Vec<Map<String, Value>>> {
+        let mut out = vec![Map::new()];
+        for v in self.variants {
+            match serde_json::from_str(v) {
+                Ok(Value::Object(m)) => out.push(m),
+                _ => {
+                    return Err(LossError::InvalidConfig {
+                        loss: self.class_name.into(),
+                        message: format!("test variant {v} is not a JSON object"),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Every name this entry answers to.
     pub fn names(&self) -> impl Iterator<Item = &'static str> {
         [self.class_name, self.function_name].into_iter().chain(self.aliases.iter().copied())
@@ -44,35 +71,119 @@ fn build<F: LossFn>(config: &Map<String, Value>) -> Result<Box<dyn Loss>> {
     Ok(Box::new(LossFunctionWrapper::<F>::from_keras_config(config)?))
 }
 
-const fn entry<F: LossFn>(function_name: &'static str, aliases: &'static [&'static str]) -> LossEntry {
-    LossEntry { class_name: F::CLASS_NAME, function_name, default_name: F::DEFAULT_NAME, aliases, build: build::<F> }
+const fn entry<F: LossFn>(
+    function_name: &'static str,
+    aliases: &'static [&'static str],
+    domain: Domain,
+    variants: &'static [&'static str],
+) -> LossEntry {
+    LossEntry {
+        class_name: F::CLASS_NAME,
+        function_name,
+        default_name: F::DEFAULT_NAME,
+        aliases,
+        domain,
+        variants,
+        build: build::<F>,
+    }
 }
 
+/// Shorthands for the table below.
+const REAL: Domain = Domain::dense(Values::Real, Values::Real, Kink::None);
+const PROBABILITIES: Domain = Domain::dense(Values::UnitInterval, Values::Probability, Kink::None);
+
 /// Every loss objectives implements, in Keras's documentation order.
+///
+/// Adding a loss: its file, one line here (names, [`Domain`], test variants), and its Keras
+/// vectors in `testdata/`; `tests/registry.rs` names whatever is missing (README.md, "Adding a loss").
 pub static ALL_LOSSES: &[LossEntry] = &[
-    entry::<MeanSquaredErrorConfig>("mean_squared_error", &["mse", "MSE"]),
-    entry::<MeanAbsoluteErrorConfig>("mean_absolute_error", &["mae", "MAE"]),
-    entry::<MeanAbsolutePercentageErrorConfig>("mean_absolute_percentage_error", &["mape", "MAPE"]),
-    entry::<MeanSquaredLogarithmicErrorConfig>("mean_squared_logarithmic_error", &["msle", "MSLE"]),
-    entry::<CosineSimilarityConfig>("cosine_similarity", &[]),
-    entry::<HuberConfig>("huber", &["huber_loss"]),
-    entry::<LogCoshConfig>("log_cosh", &["logcosh"]),
-    entry::<HingeConfig>("hinge", &[]),
-    entry::<SquaredHingeConfig>("squared_hinge", &[]),
-    entry::<CategoricalHingeConfig>("categorical_hinge", &[]),
-    entry::<KlDivergenceConfig>("kl_divergence", &["kld", "KLD", "kullback_leibler_divergence"]),
-    entry::<PoissonConfig>("poisson", &[]),
-    entry::<BinaryCrossentropyConfig>("binary_crossentropy", &["bce", "BCE"]),
-    entry::<BinaryFocalCrossentropyConfig>("binary_focal_crossentropy", &[]),
-    entry::<CategoricalCrossentropyConfig>("categorical_crossentropy", &[]),
-    entry::<CategoricalFocalCrossentropyConfig>("categorical_focal_crossentropy", &[]),
-    entry::<SparseCategoricalCrossentropyConfig>("sparse_categorical_crossentropy", &[]),
-    entry::<DiceConfig>("dice", &[]),
-    entry::<TverskyConfig>("tversky", &[]),
-    entry::<CircleConfig>("circle", &[]),
+    entry::<MeanSquaredErrorConfig>("mean_squared_error", &["mse", "MSE"], REAL, &[]),
+    entry::<MeanAbsoluteErrorConfig>(
+        "mean_absolute_error",
+        &["mae", "MAE"],
+        Domain::dense(Values::Real, Values::Real, Kink::ZeroError),
+        &[],
+    ),
+    entry::<MeanAbsolutePercentageErrorConfig>(
+        "mean_absolute_percentage_error",
+        &["mape", "MAPE"],
+        Domain::dense(Values::NonZero, Values::Real, Kink::ZeroError),
+        &[],
+    ),
+    entry::<MeanSquaredLogarithmicErrorConfig>(
+        "mean_squared_logarithmic_error",
+        &["msle", "MSLE"],
+        Domain::dense(Values::Positive, Values::Positive, Kink::None),
+        &[],
+    ),
+    entry::<CosineSimilarityConfig>("cosine_similarity", &[], REAL, &[]),
+    entry::<HuberConfig>(
+        "huber",
+        &["huber_loss"],
+        Domain::dense(Values::Real, Values::Real, Kink::Delta),
+        &[r#"{"delta": 0.7}"#],
+    ),
+    entry::<LogCoshConfig>("log_cosh", &["logcosh"], REAL, &[]),
+    entry::<HingeConfig>("hinge", &[], Domain::dense(Values::Signs, Values::Real, Kink::Margin), &[]),
+    entry::<SquaredHingeConfig>("squared_hinge", &[], Domain::dense(Values::Signs, Values::Real, Kink::Margin), &[]),
+    entry::<CategoricalHingeConfig>(
+        "categorical_hinge",
+        &[],
+        Domain::dense(Values::OneHot, Values::Real, Kink::None),
+        &[],
+    ),
+    entry::<KlDivergenceConfig>(
+        "kl_divergence",
+        &["kld", "KLD", "kullback_leibler_divergence"],
+        Domain::dense(Values::Probability, Values::Probability, Kink::None),
+        &[],
+    ),
+    entry::<PoissonConfig>("poisson", &[], Domain::dense(Values::NonNegative, Values::Positive, Kink::None), &[]),
+    entry::<BinaryCrossentropyConfig>(
+        "binary_crossentropy",
+        &["bce", "BCE"],
+        PROBABILITIES,
+        &[r#"{"from_logits": true}"#, r#"{"from_logits": true, "label_smoothing": 0.2}"#],
+    ),
+    entry::<BinaryFocalCrossentropyConfig>(
+        "binary_focal_crossentropy",
+        &[],
+        PROBABILITIES,
+        &[
+            r#"{"from_logits": true, "gamma": 3.0}"#,
+            r#"{"apply_class_balancing": true, "label_smoothing": 0.1}"#,
+            r#"{"apply_class_balancing": true, "alpha": 0.3, "gamma": 2.0, "from_logits": true, "label_smoothing": 0.05}"#,
+        ],
+    ),
+    entry::<CategoricalCrossentropyConfig>(
+        "categorical_crossentropy",
+        &[],
+        PROBABILITIES,
+        &[r#"{"from_logits": true}"#, r#"{"from_logits": true, "label_smoothing": 0.2}"#],
+    ),
+    entry::<CategoricalFocalCrossentropyConfig>(
+        "categorical_focal_crossentropy",
+        &[],
+        PROBABILITIES,
+        &[r#"{"from_logits": true, "alpha": 0.5}"#],
+    ),
+    entry::<SparseCategoricalCrossentropyConfig>(
+        "sparse_categorical_crossentropy",
+        &[],
+        Domain::ClassIndices,
+        &[r#"{"from_logits": true}"#, r#"{"from_logits": true, "ignore_class": 1}"#],
+    ),
+    entry::<DiceConfig>("dice", &[], Domain::Overlap, &[]),
+    entry::<TverskyConfig>("tversky", &[], Domain::Overlap, &[r#"{"alpha": 0.2, "beta": 0.8}"#]),
+    entry::<CircleConfig>("circle", &[], Domain::Embeddings, &[]),
     // Not in Keras's string lookup (`ALL_OBJECTS`); objectives resolves it by name anyway.
-    entry::<CategoricalGeneralizedCrossEntropyConfig>("categorical_generalized_cross_entropy", &[]),
-    entry::<CtcConfig>("ctc", &[]),
+    entry::<CategoricalGeneralizedCrossEntropyConfig>(
+        "categorical_generalized_cross_entropy",
+        &[],
+        Domain::ClassIndices,
+        &[],
+    ),
+    entry::<CtcConfig>("ctc", &[], Domain::LabelSequences, &[]),
 ];
 
 /// The entry answering to `name` (class name, function name or alias; exact spelling).
@@ -204,9 +315,11 @@ mod tests {
             serde_json::json!({"class_name": "Hubr", "config": {}}),
             serde_json::json!({"class_name": "Huber", "confg": {}}),
         ];
-        for b in bad {
-            let err = from_keras_json(&b).unwrap_err();
-            assert!(!err.to_string().is_empty());
+        // Each error names the bad key or value and what is expected instead.
+        let expected = ["delta", "unknown field `dleta`", "auto", "Hubr", "unknown key `confg`"];
+        for (b, must) in bad.into_iter().zip(expected) {
+            let err = from_keras_json(&b).unwrap_err().to_string();
+            assert!(err.contains(must), "error for {b} should mention `{must}`: {err}");
         }
     }
 

@@ -13,7 +13,7 @@
 
 use crate::dyn_tensor::DynTensor;
 use crate::error::{LossError, Result};
-use crate::reduce::{MaskMode, Reduction, divide_no_nan, reduce_values, reduce_weighted_values, weigh};
+use crate::reduce::{MaskRule, Reduction, divide_no_nan, reduce_values, reduce_weighted_values, weigh};
 use crate::shape::{align_weight, dtype_of};
 
 /// Which Keras generation's reduction to reproduce.
@@ -102,7 +102,7 @@ pub fn reduce_as(
                 (_, m) => m,
             };
             // The mask is a plain weight from here on (compute_weighted_loss), as in Keras 3's path.
-            let (values, sw) = weigh(values, sample_weight, mask, MaskMode::Raw)?;
+            let (values, sw) = weigh(values, sample_weight, mask, MaskRule::Raw)?;
             Ok(reduce_values(values, sw, reduction))
         }
         Semantics::Keras1 => {
@@ -114,10 +114,6 @@ pub fn reduce_as(
             keras1(values, sample_weight, mask)
         }
     }
-}
-
-fn shape_error(what: &'static str) -> LossError {
-    LossError::Data(format!("internal: {what} shapes were checked but did not broadcast"))
 }
 
 /// Mean of all elements, divide-no-nan.
@@ -134,7 +130,7 @@ fn keras1(values: DynTensor, sample_weight: Option<DynTensor>, mask: Option<DynT
     if let Some(m) = mask {
         let (s, m) = align_weight("mask", score, m)?;
         let mean_m = mean_all(m.clone());
-        score = divide_no_nan(s.broadcast_mul(m).ok_or_else(|| shape_error("mask"))?, mean_m);
+        score = divide_no_nan(s.broadcast_mul(m).ok_or_else(|| LossError::unreachable_shape("mask"))?, mean_m);
     }
     let weights = match sample_weight {
         Some(w) => w,

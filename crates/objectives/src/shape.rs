@@ -8,58 +8,73 @@ use crate::error::{LossError, Result};
 ///
 /// Only a rank difference of exactly one with a trailing axis of size 1 is fixed: `(B, 1)` and
 /// `(B,)` become `(B, 1)` and `(B, 1)`; `(B, T, 1)` and `(B, T)` become `(B, T)` and `(B, T)`.
-/// Every other pair is returned unchanged (and left to broadcasting).
+/// Every other pair is returned unchanged (and left to broadcasting). The rule itself is
+/// [`same_rank_shapes`].
 pub fn squeeze_or_expand_to_same_rank(x1: DynTensor, x2: DynTensor) -> (DynTensor, DynTensor) {
-    let (r1, r2) = (x1.rank(), x2.rank());
-    let (mut x1, mut x2) = (x1, x2);
-    if r1 == r2 {
-        return (x1, x2);
-    }
-    if r1 == r2 + 1 && x1.shape().last() == Some(&1) {
+    let (s1, s2) = same_rank_shapes(x1.shape(), x2.shape());
+    let fit = |x: DynTensor, s: Vec<usize>| if x.shape() == s.as_slice() { x } else { x.reshape(s) };
+    (fit(x1, s1), fit(x2, s2))
+}
+
+/// [`squeeze_or_expand_to_same_rank`] on shapes: the shapes the two tensors take.
+pub fn same_rank_shapes(s1: &[usize], s2: &[usize]) -> (Vec<usize>, Vec<usize>) {
+    let (r1, r2) = (s1.len(), s2.len());
+    let (mut x1, mut x2) = (s1.to_vec(), s2.to_vec());
+    if r1 == r2 + 1 && s1.last() == Some(&1) {
         if r2 == 1 {
-            x2 = x2.expand_last();
+            x2.push(1);
         } else {
-            x1 = x1.squeeze_last();
+            x1.pop();
         }
     }
-    if r2 == r1 + 1 && x2.shape().last() == Some(&1) {
+    if r2 == r1 + 1 && s2.last() == Some(&1) {
         if r1 == 1 {
-            x1 = x1.expand_last();
+            x1.push(1);
         } else {
-            x2 = x2.squeeze_last();
+            x2.pop();
         }
     }
     (x1, x2)
 }
 
 /// Aligns a sample weight (or mask) with the per-sample losses, then checks that it broadcasts.
-///
-/// Keras's rank alignment first ([`squeeze_or_expand_to_same_rank`]); then objectives' one
-/// deliberate extension: a rank-1 weight whose length is the batch size, against losses of rank
-/// two or more, is a **per-sample** weight and is reshaped to `(B, 1, …, 1)`. Keras 3 raises
-/// "Incompatible shapes" here (or, when `T == B`, silently weights the time axis); tf.keras
-/// expanded it the same way we do.
+/// The rule is [`align_weight_shapes`]; this applies it to the tensors.
 ///
 /// # Errors
 /// [`LossError::WeightShape`] if the aligned weight does not broadcast to the losses.
 pub fn align_weight(what: &'static str, values: DynTensor, weight: DynTensor) -> Result<(DynTensor, DynTensor)> {
-    let given = weight.shape().to_vec();
-    let (values, mut weight) = squeeze_or_expand_to_same_rank(values, weight);
-    if weight.rank() == 1 && values.rank() >= 2 && weight.shape()[0] == values.shape()[0] {
-        let mut shape = vec![1; values.rank()];
-        shape[0] = weight.shape()[0];
-        weight = weight.reshape(shape);
+    let (vs, ws) = align_weight_shapes(what, values.shape(), weight.shape())?;
+    let fit = |x: DynTensor, s: Vec<usize>| if x.shape() == s.as_slice() { x } else { x.reshape(s) };
+    Ok((fit(values, vs), fit(weight, ws)))
+}
+
+/// The one rule for how a sample weight (or mask) of shape `weight` meets per-sample losses of
+/// shape `values`: the shapes both take, `(values, weight)`.
+///
+/// Keras's rank alignment first ([`same_rank_shapes`]); then objectives' one deliberate
+/// extension: a rank-1 weight whose length is the batch size, against losses of rank two or
+/// more, is a **per-sample** weight and is reshaped to `(B, 1, …, 1)`. Keras 3 raises
+/// "Incompatible shapes" here (or, when `T == B`, silently weights the time axis); tf.keras
+/// expanded it the same way we do. The aligned weight must then broadcast to the losses.
+///
+/// # Errors
+/// [`LossError::WeightShape`] if the aligned weight does not broadcast to the losses.
+pub fn align_weight_shapes(what: &'static str, values: &[usize], weight: &[usize]) -> Result<(Vec<usize>, Vec<usize>)> {
+    let (values, mut w) = same_rank_shapes(values, weight);
+    if w.len() == 1 && values.len() >= 2 && w[0] == values[0] {
+        let mut shape = vec![1; values.len()];
+        shape[0] = w[0];
+        w = shape;
     }
-    let ok = weight.rank() <= MAX_RANK && broadcast_shapes(values.shape(), weight.shape()).is_some();
-    if !ok {
+    if w.len() > MAX_RANK || broadcast_shapes(&values, &w).is_none() {
         return Err(LossError::WeightShape {
             what,
-            weight: given,
-            losses: values.shape().to_vec(),
-            batch: values.shape().first().copied().unwrap_or(1),
+            weight: weight.to_vec(),
+            batch: values.first().copied().unwrap_or(1),
+            losses: values,
         });
     }
-    Ok((values, weight))
+    Ok((values, w))
 }
 
 /// Keras's wrapper step for `(y_true, y_pred)`: align ranks, then require equal shapes.

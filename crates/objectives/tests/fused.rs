@@ -1,5 +1,6 @@
 //! The fused single-pass path equals the composed reference: loss value and gradient with
-//! respect to `y_pred` (rtol 1e-5), for every fused loss, on random shapes, axes, sample
+//! respect to `y_pred` (rtol 1e-5), for every registered loss configuration with a fused kernel
+//! (the registry's test variants), on random shapes, axes, sample
 //! weights, masks and reductions — odd sizes and strided (non-contiguous) inputs included.
 //! Each case also checks that the fused kernel actually ran (otherwise the test would compare
 //! the composed path with itself).
@@ -7,102 +8,35 @@
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // test code: failing loudly is the point
 
 use burn::tensor::{Device, Tensor, TensorData};
+use objectives::domain::{Domain, Values};
 use objectives::fused::{calls_on_this_thread, with_fused};
 use objectives::prelude::*;
+use objectives::registry::{ALL_LOSSES, LossEntry};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use serde_json::{Map, Value};
 
-/// The losses with a fused kernel, by index, with their target domain.
-#[derive(Clone, Copy, Debug)]
-enum Target {
-    /// Any real target, any real prediction.
-    Real,
-    /// Positive predictions (rates, logs).
-    PositivePred,
-    /// Targets in [0, 1], predictions are logits.
-    Binary,
-    /// Targets are −1/1 or 0/1 labels.
-    Signs,
-    /// One-hot or soft class targets along the axis; predictions are logits.
-    Categorical,
-    /// Integer labels without the axis; predictions are logits.
-    Sparse,
-}
-
-fn loss(i: usize, axis: i64, reduction: Reduction) -> (Box<dyn Loss>, Target) {
-    let (l, t): (Box<dyn Loss>, Target) = match i {
-        0 => (Box::new(MeanSquaredError::new(MeanSquaredErrorConfig { axis })), Target::Real),
-        1 => (Box::new(MeanAbsoluteError::new(MeanAbsoluteErrorConfig { axis })), Target::Real),
-        2 => (Box::new(Huber::new(HuberConfig { delta: 0.7, axis })), Target::Real),
-        3 => (Box::new(LogCosh::new(LogCoshConfig { axis })), Target::Real),
-        4 => (
-            Box::new(MeanSquaredLogarithmicError::new(MeanSquaredLogarithmicErrorConfig { axis })),
-            Target::PositivePred,
-        ),
-        5 => (Box::new(MeanAbsolutePercentageError::new(MeanAbsolutePercentageErrorConfig { axis })), Target::Real),
-        6 => (Box::new(Poisson::new(PoissonConfig { axis })), Target::PositivePred),
-        7 => (Box::new(Hinge::new(HingeConfig { axis })), Target::Signs),
-        8 => (Box::new(SquaredHinge::new(SquaredHingeConfig { axis })), Target::Signs),
-        9 => (
-            Box::new(BinaryCrossentropy::new(BinaryCrossentropyConfig {
-                from_logits: true,
-                label_smoothing: 0.1,
-                axis,
-            })),
-            Target::Binary,
-        ),
-        10 => (
-            Box::new(BinaryFocalCrossentropy::new(BinaryFocalCrossentropyConfig {
-                apply_class_balancing: true,
-                alpha: 0.3,
-                gamma: 2.0,
-                from_logits: true,
-                label_smoothing: 0.05,
-                axis,
-            })),
-            Target::Binary,
-        ),
-        11 => (
-            Box::new(CategoricalCrossentropy::new(CategoricalCrossentropyConfig {
-                from_logits: true,
-                label_smoothing: 0.1,
-                axis,
-            })),
-            Target::Categorical,
-        ),
-        12 => (
-            Box::new(SparseCategoricalCrossentropy::new(SparseCategoricalCrossentropyConfig {
-                from_logits: true,
-                ignore_class: None,
-                axis,
-            })),
-            Target::Sparse,
-        ),
-        _ => (
-            Box::new(SparseCategoricalCrossentropy::new(SparseCategoricalCrossentropyConfig {
-                from_logits: true,
-                ignore_class: Some(1),
-                axis,
-            })),
-            Target::Sparse,
-        ),
-    };
-    (l.with_reduction_boxed(reduction), t)
-}
-
-trait WithReduction {
-    fn with_reduction_boxed(self, r: Reduction) -> Box<dyn Loss>;
-}
-
-impl WithReduction for Box<dyn Loss> {
-    fn with_reduction_boxed(self, r: Reduction) -> Box<dyn Loss> {
-        let mut json = self.to_keras_json();
-        json["config"]["reduction"] = r.to_json();
-        objectives::from_keras_json(&json).unwrap()
+/// Every registered loss configuration with a fused kernel (the registry's test variants), with
+/// its domain: `(entry, config)`.
+fn fused_losses() -> Vec<(&'static LossEntry, Map<String, Value>)> {
+    let mut out = vec![];
+    for e in ALL_LOSSES {
+        for config in e.configs().unwrap() {
+            if e.build(&config).unwrap().fused().is_some() {
+                out.push((e, config));
+            }
+        }
     }
+    out
 }
 
-const LOSSES: usize = 14;
+fn loss(i: usize, axis: i64, reduction: Reduction) -> (Box<dyn Loss>, Domain, bool) {
+    let (entry, mut config) = fused_losses().swap_remove(i);
+    let logits = config.get("from_logits") == Some(&Value::Bool(true));
+    config.insert("axis".into(), axis.into());
+    config.insert("reduction".into(), reduction.to_json());
+    (entry.build(&config).unwrap(), entry.domain, logits)
+}
 
 #[derive(Clone, Debug)]
 struct Case {
@@ -118,7 +52,7 @@ struct Case {
 
 fn case() -> impl Strategy<Value = Case> {
     (
-        0..LOSSES,
+        0..fused_losses().len(),
         proptest::collection::vec(1usize..6, 2..5),
         0usize..4,
         0usize..4,
@@ -157,7 +91,7 @@ fn tensor(v: Vec<f32>, shape: &[usize], d: &Device) -> DynTensor {
 fn run(c: &Case, fused: bool) -> Option<(f64, Vec<f32>, u64)> {
     let reduction =
         [Reduction::SumOverBatchSize, Reduction::Sum, Reduction::Mean, Reduction::MeanWithSampleWeight][c.reduction];
-    let (loss, target) = loss(c.loss, c.axis as i64, reduction);
+    let (loss, domain, logits) = loss(c.loss, c.axis as i64, reduction);
     let d = Device::flex().autodiff();
     let n: usize = c.shape.iter().product();
     let classes = c.shape[c.axis];
@@ -165,23 +99,25 @@ fn run(c: &Case, fused: bool) -> Option<(f64, Vec<f32>, u64)> {
     reduced.remove(c.axis);
     let nr: usize = reduced.iter().product();
     let mut rng = Rng(c.seed);
-    let pred = match target {
-        Target::PositivePred => rng.vec(n, |u| 0.05 + 3.0 * u),
-        Target::Binary | Target::Categorical | Target::Sparse => rng.vec(n, |u| 8.0 * u - 4.0),
+    let (target, pred) = match domain {
+        Domain::Dense { target, pred, .. } => (target, pred),
+        _ => (Values::UnitInterval, Values::Probability),
+    };
+    let pred = match pred {
+        _ if logits => rng.vec(n, |u| 8.0 * u - 4.0),
+        Values::Positive => rng.vec(n, |u| 0.05 + 3.0 * u),
         _ => rng.vec(n, |u| 4.0 * u - 2.0),
     };
-    let (y_true, true_shape) = match target {
-        Target::Real | Target::PositivePred => (rng.vec(n, |u| 3.0 * u - 1.0), c.shape.clone()),
-        Target::Binary => (rng.vec(n, |u| u), c.shape.clone()),
-        Target::Signs => {
+    let (y_true, true_shape) = match (domain, target) {
+        (Domain::ClassIndices, _) => {
+            (rng.vec(nr, |u| (u * classes as f32).floor().min(classes as f32 - 1.0)), reduced.clone())
+        }
+        (_, Values::Signs) => {
             let zero_one = rng.next() < 0.5;
             (rng.vec(n, |u| if u < 0.5 { if zero_one { 0.0 } else { -1.0 } } else { 1.0 }), c.shape.clone())
         }
-        Target::Categorical => {
-            let soft = rng.vec(n, |u| u);
-            (soft, c.shape.clone())
-        }
-        Target::Sparse => (rng.vec(nr, |u| (u * classes as f32).floor().min(classes as f32 - 1.0)), reduced.clone()),
+        (_, Values::UnitInterval | Values::Probability) => (rng.vec(n, |u| u), c.shape.clone()),
+        _ => (rng.vec(n, |u| 3.0 * u - 1.0), c.shape.clone()),
     };
     let weight = match c.weight {
         0 => None,
@@ -240,7 +176,8 @@ fn fused_equals_composed_value_and_gradient() {
                     prop_assert_eq!(ran0, 0, "the composed run used the fused path");
                     // Shapes that Keras's rank alignment would squeeze, and ignore_class with a user
                     // mask, are left to the composed path; every other case must run fused.
-                    let must = !(c.loss == 13 && c.mask) && c.shape.last() != Some(&1);
+                    let ignore_class = fused_losses()[c.loss].1.get("ignore_class").is_some_and(|v| !v.is_null());
+                    let must = !(ignore_class && c.mask) && c.shape.last() != Some(&1);
                     prop_assert!(ran1 <= 1 && (ran1 == 1 || !must), "fused ran {} times for {:?}", ran1, c);
                     fused_cases.set(fused_cases.get() + ran1);
                     prop_assert!(close(v0, v1, v0.abs().max(1.0)), "value {} vs {} for {:?}", v0, v1, c);

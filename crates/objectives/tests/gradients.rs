@@ -1,10 +1,12 @@
 //! Every registered loss's gradient with respect to `y_pred`, through burn's autodiff, against
 //! central finite differences (in f64), on rank-3 inputs, with the default axis and `axis = 1`,
-//! through the full loss object (sample weights and the default reduction).
+//! through the full loss object (sample weights and the default reduction). Losses, their
+//! argument variants and their input domains come from the registry.
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // test code: failing loudly is the point
 
 use burn::tensor::{DType, Device, Tensor, TensorData};
+use objectives::domain::{Domain, Kink, Values};
 use objectives::prelude::*;
 use objectives::registry::ALL_LOSSES;
 use serde_json::json;
@@ -27,61 +29,56 @@ impl Lcg {
     }
 }
 
-/// Extra constructor arguments tried for a loss, beyond the default config.
-fn variants(class: &str) -> Vec<serde_json::Value> {
-    match class {
-        "BinaryCrossentropy" | "CategoricalCrossentropy" => {
-            vec![json!({}), json!({"from_logits": true}), json!({"from_logits": true, "label_smoothing": 0.2})]
+/// One draw of `v` (away from where each loss's domain ends).
+fn draw(v: Values, logits: bool, rng: &mut Lcg) -> f64 {
+    match v {
+        Values::Real => rng.uniform(-2.0, 2.0),
+        Values::NonZero => {
+            let s = if rng.next() < 0.5 { -1.0 } else { 1.0 };
+            s * rng.uniform(0.5, 2.0)
         }
-        "BinaryFocalCrossentropy" => vec![
-            json!({}),
-            json!({"from_logits": true, "gamma": 3.0}),
-            json!({"apply_class_balancing": true, "label_smoothing": 0.1}),
-        ],
-        "CategoricalFocalCrossentropy" => vec![json!({}), json!({"from_logits": true, "alpha": 0.5})],
-        "SparseCategoricalCrossentropy" => vec![json!({}), json!({"from_logits": true, "ignore_class": 1})],
-        "Tversky" => vec![json!({"alpha": 0.2, "beta": 0.8})],
-        _ => vec![json!({})],
+        Values::Positive => rng.uniform(0.1, 3.0),
+        Values::NonNegative => rng.uniform(0.0, 3.0),
+        Values::UnitInterval => rng.uniform(0.0, 1.0),
+        Values::Probability if logits => rng.uniform(-4.0, 4.0),
+        Values::Probability => rng.uniform(0.05, 0.95),
+        Values::Signs => {
+            if rng.next() < 0.5 {
+                -1.0
+            } else {
+                1.0
+            }
+        }
+        // Set along the axis by `inputs`.
+        Values::OneHot => 0.0,
     }
 }
 
-/// True for losses whose `y_true` holds class indices (y_pred's shape without `axis`).
-fn sparse(class: &str) -> bool {
-    matches!(class, "SparseCategoricalCrossentropy" | "CategoricalGeneralizedCrossEntropy")
-}
-
-/// Inputs inside each loss's domain, away from its kinks (where a derivative does not exist).
-/// Returns `(y_true, y_true's shape, y_pred)`.
-fn inputs(class: &str, config: &serde_json::Value, axis: usize, rng: &mut Lcg) -> (Vec<f64>, Vec<usize>, Vec<f64>) {
+/// Inputs inside each loss's domain (from the registry), away from its kinks (where a derivative
+/// does not exist). Returns `(y_true, y_true's shape, y_pred)`.
+fn inputs(domain: Domain, config: &serde_json::Value, axis: usize, rng: &mut Lcg) -> (Vec<f64>, Vec<usize>, Vec<f64>) {
     let n: usize = SHAPE.iter().product();
     let logits = config["from_logits"] == json!(true);
+    let delta = config["delta"].as_f64().unwrap_or(1.0);
+    let (target, pred, kink) = match domain {
+        Domain::Dense { target, pred, kink } => (target, pred, kink),
+        Domain::Overlap => (Values::Probability, Values::Probability, Kink::None),
+        // Labels are drawn below; the predictions are probabilities (or logits).
+        Domain::ClassIndices | Domain::LabelSequences | Domain::Embeddings => {
+            (Values::UnitInterval, Values::Probability, Kink::None)
+        }
+    };
     let mut t = vec![0.0; n];
     let mut p = vec![0.0; n];
     for i in 0..n {
         let (yt, yp) = loop {
-            let (yt, yp) = match class {
-                "MeanAbsolutePercentageError" => {
-                    let s = if rng.next() < 0.5 { -1.0 } else { 1.0 };
-                    (s * rng.uniform(0.5, 2.0), rng.uniform(-2.0, 2.0))
-                }
-                "MeanSquaredLogarithmicError" => (rng.uniform(0.1, 3.0), rng.uniform(0.1, 3.0)),
-                "Poisson" => (rng.uniform(0.0, 3.0), rng.uniform(0.1, 3.0)),
-                "KLDivergence" | "Dice" | "Tversky" => (rng.uniform(0.05, 0.95), rng.uniform(0.05, 0.95)),
-                "Hinge" | "SquaredHinge" => (if rng.next() < 0.5 { -1.0 } else { 1.0 }, rng.uniform(-2.0, 2.0)),
-                _ if logits => (rng.uniform(0.0, 1.0), rng.uniform(-4.0, 4.0)),
-                "BinaryCrossentropy" | "BinaryFocalCrossentropy" => (rng.uniform(0.0, 1.0), rng.uniform(0.05, 0.95)),
-                "CategoricalCrossentropy"
-                | "CategoricalFocalCrossentropy"
-                | "CategoricalGeneralizedCrossEntropy"
-                | "SparseCategoricalCrossentropy" => (rng.uniform(0.0, 1.0), rng.uniform(0.2, 1.0)),
-                _ => (rng.uniform(-2.0, 2.0), rng.uniform(-2.0, 2.0)),
-            };
+            let (yt, yp) = (draw(target, logits, rng), draw(pred, logits, rng));
             let e: f64 = yp - yt;
-            let away_from_kinks = match class {
-                "MeanAbsoluteError" | "MeanAbsolutePercentageError" => e.abs() > 0.05,
-                "Huber" => (e.abs() - 1.0).abs() > 0.05,
-                "Hinge" | "SquaredHinge" => (1.0 - yt * yp).abs() > 0.05,
-                _ => true,
+            let away_from_kinks = match kink {
+                Kink::None => true,
+                Kink::ZeroError => e.abs() > 0.05,
+                Kink::Delta => (e.abs() - delta).abs() > 0.05,
+                Kink::Margin => (1.0 - yt * yp).abs() > 0.05,
             };
             if away_from_kinks {
                 break (yt, yp);
@@ -92,7 +89,7 @@ fn inputs(class: &str, config: &serde_json::Value, axis: usize, rng: &mut Lcg) -
     }
     let strides = [SHAPE[1] * SHAPE[2], SHAPE[2], 1];
     let index = |i: usize| [i / strides[0], (i / strides[1]) % SHAPE[1], i % SHAPE[2]];
-    if class == "CategoricalHinge" {
+    if target == Values::OneHot {
         // One-hot labels along `axis`; predictions spread so that max and margin have no ties.
         for i in 0..n {
             let idx = index(i);
@@ -100,21 +97,24 @@ fn inputs(class: &str, config: &serde_json::Value, axis: usize, rng: &mut Lcg) -
             p[i] = 0.1 * (i as f64) - 0.35 * rng.next();
         }
     }
-    if class == "CTC" {
-        // Integer labels in [1, classes); two labels fit in 3 or 4 time steps even when repeated.
-        let classes = SHAPE[axis];
-        let labels = (0..SHAPE[0] * CTC_LABELS).map(|_| 1.0 + (rng.next() * (classes - 1) as f64).floor()).collect();
-        return (labels, vec![SHAPE[0], CTC_LABELS], p);
+    match domain {
+        Domain::LabelSequences => {
+            // Integer labels in [1, classes); two labels fit in 3 or 4 time steps even when repeated.
+            let classes = SHAPE[axis];
+            let labels =
+                (0..SHAPE[0] * CTC_LABELS).map(|_| 1.0 + (rng.next() * (classes - 1) as f64).floor()).collect();
+            (labels, vec![SHAPE[0], CTC_LABELS], p)
+        }
+        Domain::ClassIndices => {
+            // One class index per position of y_pred's shape without `axis`.
+            let mut shape = SHAPE.to_vec();
+            let classes = shape.remove(axis);
+            let m: usize = shape.iter().product();
+            let labels = (0..m).map(|_| ((rng.next() * classes as f64) as usize).min(classes - 1) as f64).collect();
+            (labels, shape, p)
+        }
+        _ => (t, SHAPE.to_vec(), p),
     }
-    if sparse(class) {
-        // One class index per position of y_pred's shape without `axis`.
-        let mut shape = SHAPE.to_vec();
-        let classes = shape.remove(axis);
-        let m: usize = shape.iter().product();
-        let labels = (0..m).map(|_| ((rng.next() * classes as f64) as usize).min(classes - 1) as f64).collect();
-        return (labels, shape, p);
-    }
-    (t, SHAPE.to_vec(), p)
 }
 
 fn tensor(v: &[f64], shape: &[usize], device: &Device, dtype: DType) -> DynTensor {
@@ -165,17 +165,18 @@ fn every_loss_gradient_matches_finite_differences() {
     let w = [0.7, 1.9];
     let mut checked = 0;
     for entry in ALL_LOSSES {
-        if entry.class_name == "Circle" {
+        if entry.domain == Domain::Embeddings {
             // Labels (B,) against embeddings (B, D): not the [2, 3, 4] pairs below.
             check_circle(entry, &mut rng);
             checked += 2;
             continue;
         }
-        for variant in variants(entry.class_name) {
+        for variant in entry.configs().unwrap() {
+            let variant = serde_json::Value::Object(variant);
             for axis in [2usize, 1] {
                 let f64_loss = build(entry, &variant, json!({"dtype": "float64", "axis": axis}));
                 let f32_loss = build(entry, &variant, json!({"axis": axis}));
-                let (t, t_shape, p) = inputs(entry.class_name, &variant, axis, &mut rng);
+                let (t, t_shape, p) = inputs(entry.domain, &variant, axis, &mut rng);
                 let case = Case { t: &t, t_shape: &t_shape, w: &w };
                 let grad = autodiff_grad(f64_loss.as_ref(), &case, &p, DType::F64);
                 let grad32 = autodiff_grad(f32_loss.as_ref(), &case, &p, DType::F32);

@@ -14,31 +14,19 @@
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // test code: failing loudly is the point
 
 use burn::tensor::{Device, Tensor, TensorData};
+use objectives::domain::Domain;
 use objectives::finite::CheckFinite;
 use objectives::prelude::*;
+use objectives::registry::ALL_LOSSES;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
-/// Losses taking `y_true` in [0, 1] and `y_pred` in (0, 1) along the last axis (probabilities are
-/// valid predictions for all of them), by registry name; labels-based losses are separate.
-const DENSE: &[&str] = &[
-    "mean_squared_error",
-    "mean_absolute_error",
-    "mean_absolute_percentage_error",
-    "mean_squared_logarithmic_error",
-    "huber",
-    "log_cosh",
-    "cosine_similarity",
-    "hinge",
-    "squared_hinge",
-    "categorical_hinge",
-    "kl_divergence",
-    "poisson",
-    "binary_crossentropy",
-    "binary_focal_crossentropy",
-    "categorical_crossentropy",
-    "categorical_focal_crossentropy",
-];
+/// The registry's dense losses (`Domain::Dense`: `y_true` and `y_pred` of one shape, reduced
+/// along an axis), by registry name. They all take `y_true` in [0, 1] and `y_pred` in (0, 1)
+/// (probabilities are valid predictions for every one of them); labels-based losses are separate.
+fn dense() -> Vec<&'static str> {
+    ALL_LOSSES.iter().filter(|e| matches!(e.domain, Domain::Dense { .. })).map(|e| e.function_name).collect()
+}
 
 const REDUCTIONS: [Reduction; 4] =
     [Reduction::SumOverBatchSize, Reduction::Sum, Reduction::Mean, Reduction::MeanWithSampleWeight];
@@ -71,7 +59,7 @@ struct Case {
 }
 
 fn case() -> impl Strategy<Value = Case> {
-    (0..DENSE.len(), 0..4usize, 1usize..6, 1usize..4, 2usize..5, any::<bool>(), any::<u64>()).prop_flat_map(
+    (0..dense().len(), 0..4usize, 1usize..6, 1usize..4, 2usize..5, any::<bool>(), any::<u64>()).prop_flat_map(
         |(loss, reduction, b, t, c, logits, perm_seed)| {
             let n = b * t * c;
             (
@@ -118,11 +106,12 @@ fn runner(cases: u32, seed: u8) -> TestRunner {
 
 impl Case {
     fn loss(&self) -> Box<dyn Loss> {
-        build(DENSE[self.loss], REDUCTIONS[self.reduction], None, self.logits)
+        build(dense()[self.loss], REDUCTIONS[self.reduction], None, self.logits)
     }
     /// Whether predictions are logits: asked for, and the loss has `from_logits`.
     fn logits(&self) -> bool {
-        self.logits && objectives::get(DENSE[self.loss]).unwrap().to_keras_json()["config"].get("from_logits").is_some()
+        self.logits
+            && objectives::get(dense()[self.loss]).unwrap().to_keras_json()["config"].get("from_logits").is_some()
     }
     fn shape(&self) -> [usize; 3] {
         [self.b, self.t, self.c]
@@ -164,7 +153,7 @@ fn masking_rows_equals_dropping_them() {
     runner(192, 2)
         .run(&case(), |c| {
             for reduction in [Reduction::SumOverBatchSize, Reduction::MeanWithSampleWeight] {
-                let loss = build(DENSE[c.loss], reduction, None, c.logits);
+                let loss = build(dense()[c.loss], reduction, None, c.logits);
                 // Mask whole rows (every timestep of a sample) so dropping them is well defined.
                 let keep: Vec<bool> = (0..c.b).map(|i| c.mask[i * c.t]).collect();
                 let kept: Vec<usize> = (0..c.b).filter(|&i| keep[i]).collect();
@@ -208,11 +197,11 @@ fn axis_one_equals_moving_the_axis_last() {
     let d = Device::flex();
     runner(192, 3)
         .run(&case(), |c| {
-            if DENSE[c.loss] == "cosine_similarity" {
+            if dense()[c.loss] == "cosine_similarity" {
                 // Its axis is Keras's own argument and works the same way; included below.
             }
-            let last = build(DENSE[c.loss], REDUCTIONS[c.reduction], Some(-1), c.logits);
-            let first = build(DENSE[c.loss], REDUCTIONS[c.reduction], Some(1), c.logits);
+            let last = build(dense()[c.loss], REDUCTIONS[c.reduction], Some(-1), c.logits);
+            let first = build(dense()[c.loss], REDUCTIONS[c.reduction], Some(1), c.logits);
             // (B, T, C) with axis -1  vs  (B, C, T) with axis 1.
             let move_axis = |v: &[f32]| {
                 let mut out = vec![0.0; v.len()];
@@ -342,7 +331,7 @@ fn keras_json_round_trip_is_the_identity() {
 #[test]
 fn non_finite_values_propagate_and_the_check_names_the_first() {
     for device in [Device::flex(), Device::flex().autodiff()] {
-        for name in DENSE {
+        for name in dense() {
             for logits in [false, true] {
                 for bad in [f32::NAN, f32::INFINITY] {
                     let loss = build(name, Reduction::SumOverBatchSize, None, logits);

@@ -36,7 +36,7 @@ use burn::tensor::{DType, FloatDType, Tensor};
 
 use crate::dyn_tensor::DynTensor;
 use crate::error::Result;
-use crate::reduce::Reduction;
+use crate::reduce::{Divisor, MaskCount, MaskRule, Operand, ReducePlan, Reduction};
 use backend::{Factor, FusedLossBackend, Inputs, Target};
 pub use kernels::Elementwise;
 use kernels::{Dims, Weights};
@@ -63,22 +63,6 @@ pub enum FusedKind {
     },
 }
 
-/// How the mask enters the weights (Keras 3: rescaled for the averaging reductions, raw otherwise).
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum MaskRule {
-    Rescale,
-    Raw,
-}
-
-/// The divisor of the weighted sum.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Divisor {
-    One,
-    Count(f64),
-    /// `Σ_r w_r · per`: the sum of the weight as passed (`per = |weight| / |values|`).
-    WeightSum(f64),
-}
-
 /// What a fused kernel computes, decided from shapes only (opaque outside the crate).
 #[derive(Clone, Debug)]
 pub struct Spec {
@@ -88,6 +72,9 @@ pub struct Spec {
     mask_repeat: usize,
     mask_rule: MaskRule,
     divisor: Divisor,
+    /// For [`Divisor::WeightSum`]: the sum of the weight as passed is `Σ_r w_r · per`, `per` the
+    /// share of the per-sample losses that one weight element covers.
+    weight_per_position: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -125,38 +112,6 @@ pub fn with_fused<T>(enabled: bool, f: impl FnOnce() -> T) -> T {
 
 fn on_flex(t: &DynTensor) -> bool {
     matches!(t.device().inner().as_dispatch(), DispatchDevice::Flex(_))
-}
-
-/// The shape a weight takes against per-sample losses of shape `values` (the shape-only mirror of
-/// [`crate::shape::align_weight`]), as `m`: the weight covers `values[..m]` and repeats over the
-/// rest. `None` if it is not of that form (the composed path handles, or refuses, it).
-fn prefix_cover(values: &[usize], weight: &[usize]) -> Option<usize> {
-    let (r1, r2) = (values.len(), weight.len());
-    let mut w = weight.to_vec();
-    let mut v_rank = r1;
-    // squeeze_or_expand_to_same_rank on shapes.
-    if r1 == r2 + 1 && values.last() == Some(&1) {
-        if r2 == 1 {
-            w.push(1);
-        } else {
-            v_rank -= 1;
-        }
-    }
-    if r2 == r1 + 1 && w.last() == Some(&1) {
-        if r1 == 1 {
-            return None; // values would be expanded: rare, leave it to the composed path
-        }
-        w.pop();
-    }
-    let values = &values[..v_rank.min(r1)];
-    if w.len() == 1 && values.len() >= 2 && w[0] == values[0] {
-        w.resize(values.len(), 1);
-    }
-    if w.len() != values.len() {
-        return None;
-    }
-    let m = w.iter().rposition(|&d| d != 1).map_or(0, |i| i + 1);
-    (w[..m] == values[..m] && v_rank == r1).then_some(m)
 }
 
 /// The fused loss, or `None` where the fused path does not apply (see the module docs).
@@ -202,8 +157,7 @@ pub(crate) fn try_fused(
         FusedKind::SparseSoftmax { ignore_class } => {
             // The composed path's own alignment, so both accept (and refuse) the same shapes.
             let name = "sparse_categorical_crossentropy";
-            let aligned =
-                crate::probabilistic::sparse_categorical_crossentropy::align_sparse(name, y_true, y_pred, axis as i64);
+            let aligned = crate::labels::align_sparse(name, y_true, y_pred, axis as i64);
             let (labels, p, _) = match aligned {
                 Ok(a) => a,
                 Err(e) => return Some(Err(e)),
@@ -250,32 +204,29 @@ pub(crate) fn try_fused(
     };
     let mask = extra_mask.as_ref().or(mask);
 
-    // Weights: each must cover a leading part of the per-sample loss shape.
-    let cover = |w: &DynTensor| prefix_cover(&reduced, w.shape());
-    let sample_m = match sample_weight {
-        Some(w) => Some(cover(w)?),
-        None => None,
+    // The reducer's plan; each weight must cover a leading part of the per-sample loss shape.
+    let Ok(plan) =
+        ReducePlan::new(reduction, &reduced, sample_weight.map(DynTensor::shape), mask.map(DynTensor::shape))
+    else {
+        return None; // the composed path reports the shape error
     };
-    let mask_m = match mask {
-        Some(m) => Some(cover(m)?),
-        None => None,
+    // (leading axes covered, repeat) of each factor; absent: (0, 1).
+    let layout = |op: &Option<Operand>| match op {
+        None => Some((0, 1)),
+        Some(op) => Some((op.leading?, op.repeat(&reduced)?)),
     };
-    let repeat = |m: Option<usize>| m.map_or(1, |m| reduced[m..].iter().product::<usize>().max(1));
-    let mask_rule = if matches!(reduction, Reduction::SumOverBatchSize | Reduction::Mean) {
-        MaskRule::Rescale
-    } else {
-        MaskRule::Raw
+    let (sample_k, sample_repeat) = layout(&plan.sample_weight)?;
+    let (mask_k, mask_repeat) = layout(&plan.mask)?;
+    let covered: usize = reduced[..sample_k.max(mask_k)].iter().product();
+    let spec = Spec {
+        kind: kernel,
+        dims,
+        sample_repeat,
+        mask_repeat,
+        mask_rule: plan.mask_rule,
+        divisor: plan.divisor,
+        weight_per_position: covered as f64 / n_reduced.max(1) as f64,
     };
-    let divisor = match reduction {
-        Reduction::Sum => Divisor::One,
-        Reduction::MeanWithSampleWeight if sample_m.is_some() || mask_m.is_some() => {
-            let covered: usize = reduced[..sample_m.unwrap_or(0).max(mask_m.unwrap_or(0))].iter().product();
-            Divisor::WeightSum(covered as f64 / n_reduced.max(1) as f64)
-        }
-        _ => Divisor::Count(n_reduced as f64),
-    };
-    let spec =
-        Spec { kind: kernel, dims, sample_repeat: repeat(sample_m), mask_repeat: repeat(mask_m), mask_rule, divisor };
     let factor = |w: Option<&DynTensor>| match w {
         None => Factor::Absent,
         Some(w) => Factor::Present(w.clone().cast(FloatDType::F32).into_padded().into_dispatch()),
@@ -318,8 +269,7 @@ pub(crate) fn run_kernel(
     }
     let mask_rescale = match (spec.mask_rule, mask) {
         (MaskRule::Rescale, Some(m)) => {
-            let valid = kernels::mask_sum(m);
-            Some(if valid == 0.0 { 0.0 } else { (m.len() as f64 / valid) as f32 })
+            Some(MaskCount { total: m.len() as f64, valid: kernels::mask_sum(m) }.rescale() as f32)
         }
         _ => None,
     };
@@ -329,9 +279,9 @@ pub(crate) fn run_kernel(
         mask_rescale,
     };
     let divisor = match spec.divisor {
-        Divisor::One => 1.0,
-        Divisor::Count(n) => n,
-        Divisor::WeightSum(per) => weight_sum(&w, spec.dims.reduced()) * per,
+        Divisor::Unreduced | Divisor::One => 1.0,
+        Divisor::Count => spec.dims.reduced() as f64,
+        Divisor::WeightSum => weight_sum(&w, spec.dims.reduced()) * spec.weight_per_position,
     };
     let scale = if divisor == 0.0 { 0.0 } else { 1.0 / divisor };
     match spec.kind {

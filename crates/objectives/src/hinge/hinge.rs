@@ -2,6 +2,7 @@
 
 use crate::DynTensor;
 use crate::error::Result;
+use crate::labels::convert_binary_labels_to_hinge;
 use crate::loss::{LossFunctionWrapper, axis_only_config, keras_loss_fn};
 use crate::shape::align_with_axis;
 
@@ -10,24 +11,8 @@ axis_only_config!(
     HingeConfig
 );
 
-/// Keras's `convert_binary_labels_to_hinge`: if **every** element of `y_true` is 0 or 1, map
-/// the labels to −1/1 (`2·y − 1`); otherwise leave them. The decision is over the whole tensor.
-pub(crate) fn convert_binary_labels_to_hinge(y_true: DynTensor) -> DynTensor {
-    if y_true.numel() == 0 {
-        return y_true;
-    }
-    y_true.map(|t| {
-        let is01 = t.clone().equal_elem(0.0).float().add(t.clone().equal_elem(1.0).float());
-        let all01 = is01.equal_elem(1.0).all();
-        let dims = t.dims();
-        let all01 = all01.reshape([1usize; crate::dyn_tensor::MAX_RANK]).expand(dims);
-        let converted = t.clone().mul_scalar(2.0).sub_scalar(1.0);
-        t.mask_where(all01, converted)
-    })
-}
-
 /// Hinge loss, unreduced. Labels are −1/1, or 0/1 (converted as described in
-/// [`convert_binary_labels_to_hinge`]'s rule: only when *all* labels are 0 or 1).
+/// [`crate::labels`]' `convert_binary_labels_to_hinge` rule: only when *all* labels are 0 or 1).
 ///
 /// ```text
 /// loss = mean(max(1 − y_true · y_pred, 0), axis)

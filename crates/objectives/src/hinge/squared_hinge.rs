@@ -2,7 +2,7 @@
 
 use crate::DynTensor;
 use crate::error::Result;
-use crate::hinge::hinge::convert_binary_labels_to_hinge;
+use crate::labels::convert_binary_labels_to_hinge;
 use crate::loss::{LossFunctionWrapper, axis_only_config, keras_loss_fn};
 use crate::shape::align_with_axis;
 

@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 use crate::DynTensor;
 use crate::args::check_smoothing;
 use crate::error::Result;
+use crate::labels::smooth_one_hot;
 use crate::loss::{LossFunctionWrapper, keras_loss_fn, last_axis};
-use crate::math::{clip_probabilities, log_softmax};
+use crate::math::class_log_probs;
 use crate::shape::align_with_axis;
 
 /// Arguments of [`categorical_crossentropy`] (Keras's, with Keras's defaults).
@@ -25,25 +26,6 @@ impl Default for CategoricalCrossentropyConfig {
     fn default() -> Self {
         Self { from_logits: false, label_smoothing: 0.0, axis: last_axis() }
     }
-}
-
-/// Smooths one-hot labels towards uniform over the `k` classes: `y·(1 − s) + s/k`.
-pub(crate) fn smooth_one_hot(t: DynTensor, s: f64, k: usize) -> DynTensor {
-    if s == 0.0 { t } else { t.map(|t| t.mul_scalar(1.0 - s).add_scalar(s / k as f64)) }
-}
-
-/// `log p` along the class axis: `log_softmax` of logits, or the log of the renormalised,
-/// clipped probabilities (Keras: `p / Σp`, then `clip(ε, 1 − ε)`).
-pub(crate) fn class_log_probs(p: DynTensor, axis: usize, from_logits: bool) -> DynTensor {
-    let d = p.padded_axis(axis);
-    p.map(|x| {
-        if from_logits {
-            log_softmax(x, d)
-        } else {
-            let sum = x.clone().sum_dim(d);
-            clip_probabilities(x.div(sum)).log()
-        }
-    })
 }
 
 /// Categorical cross-entropy, unreduced, between one-hot (or soft) labels and a distribution.

@@ -4,9 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::DynTensor;
 use crate::error::{LossError, Result};
-use crate::labels::{check_labels, one_hot};
+use crate::labels::{align_sparse, check_labels, one_hot};
 use crate::loss::{LossFunctionWrapper, is_last_axis, keras_loss_fn, last_axis};
-use crate::probabilistic::sparse_categorical_crossentropy::align_sparse;
 
 /// Arguments of [`categorical_generalized_cross_entropy`]: Keras's `q`, plus objectives' `axis`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -3,11 +3,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::DynTensor;
-use crate::error::{LossError, Result};
-use crate::labels::{check_labels, one_hot};
+use crate::error::Result;
+use crate::labels::{align_sparse, check_labels, one_hot};
 use crate::loss::{LossFn, LossFunctionWrapper, LossValues, last_axis, serde_config, serde_from_config};
-use crate::probabilistic::categorical_crossentropy::class_log_probs;
-use crate::shape::squeeze_or_expand_to_same_rank;
+use crate::math::class_log_probs;
 
 /// Arguments of [`sparse_categorical_crossentropy`] (Keras's, with Keras's defaults).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -26,41 +25,6 @@ impl Default for SparseCategoricalCrossentropyConfig {
     fn default() -> Self {
         Self { from_logits: false, ignore_class: None, axis: last_axis() }
     }
-}
-
-/// Labels aligned with `y_pred` for sparse losses: Keras's rank alignment, then the squeeze of
-/// a size-1 class axis in `y_true`; `y_true` must then be `y_pred`'s shape without `axis`.
-/// Returns `(labels, y_pred, axis)`.
-pub(crate) fn align_sparse(
-    loss: &str,
-    y_true: &DynTensor,
-    y_pred: &DynTensor,
-    axis: i64,
-) -> Result<(DynTensor, DynTensor, usize)> {
-    let (mut t, p) = squeeze_or_expand_to_same_rank(y_true.clone(), y_pred.clone());
-    let given_axis = axis;
-    let axis = p.normalize_axis(loss, axis)?;
-    if p.shape()[axis] == 0 {
-        return Err(LossError::EmptyAxis { loss: loss.to_string(), axis, shape: p.shape().to_vec() });
-    }
-    if t.rank() == p.rank() && t.shape().get(axis) == Some(&1) {
-        let mut s = t.shape().to_vec();
-        s.remove(axis);
-        t = t.reshape(s);
-    }
-    let mut expected = p.shape().to_vec();
-    expected.remove(axis);
-    if t.shape() != expected.as_slice() {
-        return Err(LossError::SparseShapeMismatch {
-            loss: loss.to_string(),
-            y_true: y_true.shape().to_vec(),
-            y_pred: y_pred.shape().to_vec(),
-            axis: given_axis,
-            expected,
-        });
-    }
-    let t = t.cast(crate::shape::dtype_of(&p));
-    Ok((t, p, axis))
 }
 
 /// Integer class labels as one-hot vectors along `y_pred`'s class `axis`, after the same shape
@@ -156,6 +120,7 @@ pub type SparseCategoricalCrossentropy = LossFunctionWrapper<SparseCategoricalCr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::LossError;
     use burn::tensor::{Device, Tensor};
 
     #[test]

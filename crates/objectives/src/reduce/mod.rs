@@ -20,7 +20,8 @@
 //!   "mean_with_sample_weight"     Σ values / Σ sw   (Σ sw as passed, not broadcast; numel without sw)
 //! ```
 //!
-//! Sums accumulate in f64 ([`DynTensor::sum_all`]). See [`Reduction`] for what each choice means
+//! The rules (alignment, the mask rule, the divisor) are decided once, from shapes, in [`plan`];
+//! this module applies them to tensors. Sums accumulate in f64 ([`DynTensor::sum_all`]). See [`Reduction`] for what each choice means
 //! to a user, and [`crate::shape::align_weight`] for the weight shapes accepted.
 
 use std::fmt;
@@ -31,6 +32,9 @@ use burn::tensor::{DType, FloatDType};
 use crate::dyn_tensor::DynTensor;
 use crate::error::{LossError, Result};
 use crate::shape::{align_weight, dtype_of};
+
+pub mod plan;
+pub use plan::{Divisor, MaskCount, MaskRule, Operand, ReducePlan};
 
 /// How per-sample losses are turned into the returned value (Keras 3's `reduction` argument).
 ///
@@ -104,10 +108,6 @@ impl Reduction {
             r => serde_json::Value::String(r.as_str().to_string()),
         }
     }
-
-    fn rescales_mask(self) -> bool {
-        matches!(self, Reduction::SumOverBatchSize | Reduction::Mean)
-    }
 }
 
 impl fmt::Display for Reduction {
@@ -141,44 +141,30 @@ pub(crate) fn divide_no_nan(a: DynTensor, b: DynTensor) -> DynTensor {
     a.map(|a| a.div(safe).mask_fill(zero.expand(dims), 0.0))
 }
 
-/// How [`apply_mask`] turns the mask into a weight.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum MaskMode {
-    /// Keras's `mean`/`sum_over_batch_size`: `where(m ≠ 0, numel(m) / Σm, 0)`.
-    Rescale,
-    /// For partials of those reductions: `where(m ≠ 0, 1, 0)`; the rescale moves to the normalizer.
-    Indicator,
-    /// Keras's other reductions: the mask as given.
-    Raw,
-}
-
-/// Keras's `apply_mask`: folds the mask into the sample weight.
+/// Keras's `apply_mask`: folds the mask into the sample weight, by `rule`.
 fn apply_mask(
     values: &DynTensor,
     sample_weight: Option<DynTensor>,
     mask: Option<DynTensor>,
-    mode: MaskMode,
+    rule: MaskRule,
 ) -> Result<Option<DynTensor>> {
     let Some(mask) = mask else { return Ok(sample_weight) };
-    let mask = match mode {
+    let mask = match rule {
         // A mask without elements has nothing to rescale (and burn cannot expand to it).
-        MaskMode::Rescale if mask.numel() == 0 => mask,
-        MaskMode::Rescale => {
-            let total = mask.numel() as f64;
-            let valid = mask.clone().sum_all();
-            let dtype = dtype_of(&mask);
-            let total = DynTensor::full(&[], total, dtype, &mask.device())?;
-            let w = divide_no_nan(total, valid).into_padded();
+        MaskRule::Rescale if mask.numel() == 0 => mask,
+        MaskRule::Rescale => {
+            let count = MaskCount { total: mask.numel() as f64, valid: mask.clone().sum_all().to_vec_f64()?[0] };
+            let w = DynTensor::full(&[], count.rescale(), dtype_of(&mask), &mask.device())?.into_padded();
             mask.map(|m| {
                 let invalid = m.clone().equal_elem(0.0);
                 w.expand(m.dims()).mask_fill(invalid, 0.0)
             })
         }
-        MaskMode::Indicator => {
+        MaskRule::Indicator => {
             let dtype = dtype_of(&mask);
             mask.map(|m| m.not_equal_elem(0.0).float().cast(dtype))
         }
-        MaskMode::Raw => mask,
+        MaskRule::Raw => mask,
     };
     // Check the mask against the losses the way a weight is checked, so the error names the mask.
     align_weight("mask", values.clone(), mask.clone())?;
@@ -186,34 +172,31 @@ fn apply_mask(
         None => Ok(Some(mask)),
         Some(sw) => {
             let (mask, sw) = align_weight("sample_weight", mask, sw)?;
-            Ok(Some(sw.broadcast_mul(mask).ok_or_else(|| unreachable_shape("mask"))?))
+            Ok(Some(sw.broadcast_mul(mask).ok_or_else(|| LossError::unreachable_shape("mask"))?))
         }
     }
 }
 
-/// Casts the weight and mask to the values' dtype, folds the mask in (`mode`), aligns the weight
-/// and multiplies: `(values · sw, sw)`.
+/// Casts the weight and mask to the values' dtype, folds the mask in by `rule`, aligns the
+/// weight and multiplies: `(values · sw, sw)`.
 pub(crate) fn weigh(
     values: DynTensor,
     sample_weight: Option<DynTensor>,
     mask: Option<DynTensor>,
-    mode: MaskMode,
+    rule: MaskRule,
 ) -> Result<(DynTensor, Option<DynTensor>)> {
     let dtype = dtype_of(&values);
     let sample_weight = sample_weight.map(|w| w.cast(dtype));
     let mask = mask.map(|m| m.cast(dtype));
-    match apply_mask(&values, sample_weight, mask, mode)? {
+    match apply_mask(&values, sample_weight, mask, rule)? {
         None => Ok((values, None)),
         Some(sw) => {
             let (values, sw) = align_weight("sample_weight", values, sw)?;
-            let weighted = values.broadcast_mul(sw.clone()).ok_or_else(|| unreachable_shape("sample_weight"))?;
+            let weighted =
+                values.broadcast_mul(sw.clone()).ok_or_else(|| LossError::unreachable_shape("sample_weight"))?;
             Ok((weighted, Some(sw)))
         }
     }
-}
-
-fn unreachable_shape(what: &'static str) -> LossError {
-    LossError::Data(format!("internal: {what} shapes were checked but did not broadcast"))
 }
 
 /// Reduces per-sample losses with an optional sample weight and mask (Keras 3 semantics).
@@ -229,12 +212,17 @@ pub fn reduce_weighted_values(
     mask: Option<DynTensor>,
     reduction: Reduction,
 ) -> Result<DynTensor> {
-    let mode = if reduction.rescales_mask() { MaskMode::Rescale } else { MaskMode::Raw };
-    let (values, sample_weight) = weigh(values, sample_weight, mask, mode)?;
+    let plan = ReducePlan::new(
+        reduction,
+        values.shape(),
+        sample_weight.as_ref().map(DynTensor::shape),
+        mask.as_ref().map(DynTensor::shape),
+    )?;
+    let (values, sample_weight) = weigh(values, sample_weight, mask, plan.mask_rule)?;
     Ok(reduce_values(values, sample_weight, reduction))
 }
 
-/// Keras's `reduce_values`: the final sum and its divisor.
+/// Keras's `reduce_values`: the final sum and its divisor ([`Divisor::of`]).
 pub fn reduce_values(values: DynTensor, sample_weight: Option<DynTensor>, reduction: Reduction) -> DynTensor {
     if reduction == Reduction::None || values.rank() == 0 || values.shape() == [0] {
         return values;
@@ -242,13 +230,12 @@ pub fn reduce_values(values: DynTensor, sample_weight: Option<DynTensor>, reduct
     let n = values.numel();
     let dtype = values.dtype();
     let device = values.device();
+    let divisor = Divisor::of(reduction, sample_weight.is_some());
     let loss = values.sum_all();
-    if reduction == Reduction::Sum {
-        return loss;
-    }
-    let divisor = match (reduction, sample_weight) {
-        (Reduction::MeanWithSampleWeight, Some(sw)) => sw.sum_all(),
-        _ => {
+    let divisor = match (divisor, sample_weight) {
+        (Divisor::Unreduced | Divisor::One, _) => return loss,
+        (Divisor::WeightSum, Some(sw)) => sw.sum_all(),
+        (Divisor::Count | Divisor::WeightSum, _) => {
             let fd = if dtype == DType::F64 { FloatDType::F64 } else { FloatDType::F32 };
             match DynTensor::full(&[], n as f64, fd, &device) {
                 Ok(t) => t.cast(dtype_of(&loss)),
