@@ -5,12 +5,15 @@
 # A timing tool for people: nothing in CI runs it.
 #
 #   crates/fit/benches/compare_train_step.sh              # from anywhere inside the repository
-#   ROUNDS=3 REPS=21 VENV=/work/.venv-bench NDARRAY=0 crates/fit/benches/compare_train_step.sh
+#   ROUNDS=3 REPS=21 VENV=path/to/venv NDARRAY=0 crates/fit/benches/compare_train_step.sh
 #
-# Environment: ROUNDS (3), REPS (21), NDARRAY_REPS (REPS; NdArray takes seconds a step), VENV (/work/.venv-bench; peers are skipped without it),
-# PEERS (the folder of py_train.py: <repo>/shared/bench, else /work/shared/bench),
-# NDARRAY (1: build and run burn NdArray in NDARRAY_TARGET_DIR, default /work/target-ndarray;
-# 0: skip it), FLEX_T1 (1: also Flex with RAYON_NUM_THREADS=1).
+# Environment (defaults relative to the repository root <repo>, so nothing is machine-specific):
+# ROUNDS (3), REPS (21), NDARRAY_REPS (REPS; NdArray takes seconds a step),
+# VENV (<repo>/.venv-bench; peers are skipped without it),
+# SHARED (<repo>/shared if it exists, else <repo>/../shared), PEERS (the folder of py_train.py:
+# $SHARED/bench), CARGO_TARGET_DIR (cargo's, <repo>/target when unset),
+# NDARRAY (1: build and run burn NdArray in NDARRAY_TARGET_DIR, default $CARGO_TARGET_DIR/ndarray,
+# apart from the Flex build; 0: skip it), FLEX_T1 (1: also Flex with RAYON_NUM_THREADS=1).
 # Per framework and variant the table shows the median over rounds of each round's min and median.
 set -euo pipefail
 
@@ -19,13 +22,15 @@ cd "$repo"
 ROUNDS=${ROUNDS:-3}
 REPS=${REPS:-21}
 NDARRAY_REPS=${NDARRAY_REPS:-$REPS}
-VENV=${VENV:-/work/.venv-bench}
+VENV=${VENV:-$repo/.venv-bench}
 NDARRAY=${NDARRAY:-1}
 FLEX_T1=${FLEX_T1:-1}
-NDARRAY_TARGET_DIR=${NDARRAY_TARGET_DIR:-/work/target-ndarray}
-if [[ -z "${PEERS:-}" ]]; then
-    if [[ -f "$repo/shared/bench/py_train.py" ]]; then PEERS="$repo/shared/bench"; else PEERS=/work/shared/bench; fi
+TARGET=${CARGO_TARGET_DIR:-$repo/target}
+NDARRAY_TARGET_DIR=${NDARRAY_TARGET_DIR:-$TARGET/ndarray}
+if [[ -z "${SHARED:-}" ]]; then
+    if [[ -d "$repo/shared" ]]; then SHARED="$repo/shared"; else SHARED="$repo/../shared"; fi
 fi
+PEERS=${PEERS:-$SHARED/bench}
 log=$(mktemp -t train_step.XXXXXX)
 trap 'rm -f "$log"' EXIT
 
@@ -35,15 +40,20 @@ bench_exe() { # [cargo args…] -> path of the train_step bench binary
     cargo bench -p objectives-fit --bench train_step --no-run "$@" 2>&1 |
         tee /dev/stderr | sed -n 's/.*Executable .*(\(.*train_step-[^)]*\)).*/\1/p' | tail -n 1
 }
+abs_exe() { # path as cargo printed it (relative to the repository when inside it), target dir
+    if [[ "$1" = /* ]]; then echo "$1"
+    elif [[ -x "$repo/$1" ]]; then echo "$repo/$1"
+    else echo "$2/${1#target/}"; fi
+}
 echo "== building (release) ==" >&2
 flex_exe=$(bench_exe)
 [[ -n "$flex_exe" ]] || { echo "could not build the Flex bench" >&2; exit 1; }
 ndarray_exe=""
 if [[ "$NDARRAY" == 1 ]]; then
     ndarray_exe=$(CARGO_TARGET_DIR="$NDARRAY_TARGET_DIR" bench_exe --features ndarray)
-    [[ "$ndarray_exe" = /* ]] || ndarray_exe="$NDARRAY_TARGET_DIR/${ndarray_exe#target/}"
+    ndarray_exe=$(abs_exe "$ndarray_exe" "$NDARRAY_TARGET_DIR")
 fi
-[[ "$flex_exe" = /* ]] || flex_exe="$repo/$flex_exe"
+flex_exe=$(abs_exe "$flex_exe" "$TARGET")
 
 py=""
 if [[ -x "$VENV/bin/python" && -f "$PEERS/py_train.py" ]]; then

@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
 # W1–W4 in one session: our fused and composed paths (bench binary), JAX and PyTorch (when a
 # venv with them exists), and the C STREAM triad, then a table of ratios.
-#   crates/objectives/benches/compare_fused.sh [VENV=/path/to/venv] [REPS=9]
+#   [VENV=path/to/venv] [REPS=9] crates/objectives/benches/compare_fused.sh
 # Optional peers: python3 -m venv $VENV && $VENV/bin/pip install numpy jax keras torch
+# Environment (defaults relative to the repository root <repo>): VENV (<repo>/.venv-bench),
+# REPS (9), SHARED (<repo>/shared if it exists, else <repo>/../shared; py_losses.py and stream.c
+# are read from $SHARED/bench), CARGO_TARGET_DIR (cargo's, <repo>/target when unset; the STREAM
+# binary is built there).
 set -euo pipefail
-cd "$(dirname "$0")/../../.."
-VENV=${VENV:-/work/.venv-bench}
+REPO=$(cd "$(dirname "$0")/../../.." && pwd)
+cd "$REPO"
+VENV=${VENV:-$REPO/.venv-bench}
 REPS=${REPS:-9}
-BENCH=shared/bench
-[ -d "$BENCH" ] || BENCH=../shared/bench
+TARGET=${CARGO_TARGET_DIR:-$REPO/target}
+if [ -z "${SHARED:-}" ]; then
+  if [ -d "$REPO/shared" ]; then SHARED=$REPO/shared; else SHARED=$REPO/../shared; fi
+fi
+BENCH=$SHARED/bench
 out=$(mktemp)
 cargo bench -q -p objectives --bench fused -- --reps "$REPS" --composed-reps 3 | tee -a "$out"
 if [ -x "$VENV/bin/python" ] && [ -d "$BENCH" ]; then
@@ -16,8 +24,9 @@ if [ -x "$VENV/bin/python" ] && [ -d "$BENCH" ]; then
   "$VENV/bin/python" "$BENCH/py_losses.py" --fw torch --reps "$REPS" 2>/dev/null | grep RESULT | tee -a "$out" || true
 fi
 if [ -f "$BENCH/stream.c" ] && command -v gcc >/dev/null; then
-  gcc -O3 -march=native -fopenmp "$BENCH/stream.c" -o /tmp/objectives-stream 2>/dev/null \
-    && OMP_NUM_THREADS=2 /tmp/objectives-stream | grep -i triad | sed 's/^/STREAM-C /' | tee -a "$out" || true
+  mkdir -p "$TARGET"
+  gcc -O3 -march=native -fopenmp "$BENCH/stream.c" -o "$TARGET/objectives-stream" 2>/dev/null \
+    && OMP_NUM_THREADS=2 "$TARGET/objectives-stream" | grep -i triad | sed 's/^/STREAM-C /' | tee -a "$out" || true
 fi
 python3 - "$out" <<'PY'
 import re, sys

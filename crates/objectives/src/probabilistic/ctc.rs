@@ -262,8 +262,9 @@ mod tests {
         .into();
         let l = Ctc::default().call(&y_true, &y_pred, None)?.into_scalar::<f32>()?;
         assert!((f64::from(l) - 2.448645).abs() <= 1e-4 * 2.448645, "{l}");
-        // Per sequence, from a NumPy transcription of Keras's JAX ctc_loss: the second row
-        // [1, 2, 0, 2] has 3 non-zero labels, so its sequence is 1, 2, 0.
+        // Per sequence, from a NumPy transcription of Keras's JAX ctc_loss
+        // (testdata/ctc_reference.py, float64 line): the second row [1, 2, 0, 2] has 3 non-zero
+        // labels, so its sequence is 1, 2, 0.
         let per = ctc(&y_true, &y_pred, &Default::default())?.to_vec_f64()?;
         assert!((per[0] - 2.442_931_5).abs() < 1e-5 && (per[1] - 2.454_360).abs() < 1e-5, "{per:?}");
         Ok(())
@@ -300,7 +301,7 @@ mod tests {
     }
 
     /// A sequence longer than the input gives Keras's large finite loss (values from a NumPy
-    /// transcription of Keras's JAX `ctc_loss`, in float64).
+    /// transcription of Keras's JAX `ctc_loss`, in float64: testdata/ctc_reference.py).
     #[test]
     fn infeasible_sequence_is_large_and_finite() -> Result<()> {
         let d = Device::flex();
@@ -309,7 +310,7 @@ mod tests {
             let l = ctc(&labels([row]), &y_pred, &Default::default())?.to_vec_f64()?;
             assert!((l[0] - expected).abs() < 1e-6, "{row:?}: {l:?} vs {expected}");
         }
-        // Interior zero: [2, 0] has one non-zero label, so the sequence is just 2.
+        // [2, 0] has one non-zero label, so the sequence is just 2 (testdata/ctc_reference.py).
         let l = ctc(&labels([[2., 0.]]), &y_pred, &Default::default())?.to_vec_f64()?;
         assert!((l[0] - 1.240_073_85).abs() < 1e-6, "{l:?}");
         Ok(())
