@@ -222,9 +222,9 @@ pub trait LossExt: Loss {
     ) -> Result<DynTensor> {
         self.check_inputs(y_true, y_pred, sample_weight, mask)?;
         if semantics == Semantics::Keras3
-            && let Some((kind, axis)) = self.fused()
+            && let Some(kernel) = self.fused()
             && let Some(result) =
-                crate::fused::try_fused(kind, axis, self.reduction(), self.dtype(), y_true, y_pred, sample_weight, mask)
+                crate::fused::try_fused(kernel, self.reduction(), self.dtype(), y_true, y_pred, sample_weight, mask)
         {
             return result;
         }

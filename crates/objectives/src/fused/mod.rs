@@ -116,8 +116,7 @@ fn on_flex(t: &DynTensor) -> bool {
 
 /// The fused loss, or `None` where the fused path does not apply (see the module docs).
 pub(crate) fn try_fused(
-    kind: FusedKind,
-    axis: i64,
+    (kind, axis): (FusedKind, i64),
     reduction: Reduction,
     loss_dtype: FloatDType,
     y_true: &DynTensor,
