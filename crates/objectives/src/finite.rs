@@ -28,10 +28,7 @@
 
 use crate::dyn_tensor::DynTensor;
 use crate::error::{LossError, Result};
-use crate::fused::FusedKind;
-use crate::loss::{Loss, LossValues};
-use crate::reduce::Reduction;
-use crate::semantics::Semantics;
+use crate::loss::Loss;
 
 /// `Ok` if every element of `t` is finite; otherwise [`LossError::NonFinite`] with the first
 /// offending index.
@@ -64,33 +61,8 @@ impl<L: Loss> CheckFinite<L> {
 }
 
 impl<L: Loss> Loss for CheckFinite<L> {
-    fn name(&self) -> &str {
-        self.0.name()
-    }
-    fn class_name(&self) -> &str {
-        self.0.class_name()
-    }
-    fn reduction(&self) -> Reduction {
-        self.0.reduction()
-    }
-    fn dtype(&self) -> burn::tensor::FloatDType {
-        self.0.dtype()
-    }
-    fn formula(&self) -> &str {
-        self.0.formula()
-    }
-    fn semantics(&self) -> Semantics {
-        self.0.semantics()
-    }
-    fn per_sample(&self, y_true: &DynTensor, y_pred: &DynTensor) -> Result<LossValues> {
-        self.0.per_sample(y_true, y_pred)
-    }
-    fn to_keras_json(&self) -> serde_json::Value {
-        self.0.to_keras_json()
-    }
-    fn fused(&self) -> Option<(FusedKind, i64)> {
-        self.0.fused()
-    }
+    crate::loss::forward_loss!(|s| s.0);
+
     /// The wrapped loss's checks, then every input (and the weight and mask) must be finite.
     fn check_inputs(
         &self,

@@ -108,35 +108,58 @@ fn combine_masks(values: &DynTensor, a: Option<DynTensor>, b: Option<DynTensor>)
     }
 }
 
+/// Implements the metadata methods of [`Loss`] (everything but [`Loss::check_inputs`]) by
+/// forwarding to the loss `$inner` (an expression of `self`), for wrappers around another loss.
+macro_rules! forward_loss {
+    (|$s:ident| $inner:expr) => {
+        fn name(&self) -> &str {
+            let $s = self;
+            $inner.name()
+        }
+        fn class_name(&self) -> &str {
+            let $s = self;
+            $inner.class_name()
+        }
+        fn reduction(&self) -> $crate::reduce::Reduction {
+            let $s = self;
+            $inner.reduction()
+        }
+        fn dtype(&self) -> burn::tensor::FloatDType {
+            let $s = self;
+            $inner.dtype()
+        }
+        fn formula(&self) -> &str {
+            let $s = self;
+            $inner.formula()
+        }
+        fn semantics(&self) -> $crate::semantics::Semantics {
+            let $s = self;
+            $inner.semantics()
+        }
+        fn per_sample(
+            &self,
+            y_true: &$crate::DynTensor,
+            y_pred: &$crate::DynTensor,
+        ) -> $crate::Result<$crate::loss::LossValues> {
+            let $s = self;
+            $inner.per_sample(y_true, y_pred)
+        }
+        fn to_keras_json(&self) -> serde_json::Value {
+            let $s = self;
+            $inner.to_keras_json()
+        }
+        fn fused(&self) -> Option<($crate::fused::FusedKind, i64)> {
+            let $s = self;
+            $inner.fused()
+        }
+    };
+}
+pub(crate) use forward_loss;
+
 /// A boxed loss is a loss (so wrappers such as [`crate::finite::CheckFinite`] take either).
 impl<L: Loss + ?Sized> Loss for Box<L> {
-    fn name(&self) -> &str {
-        (**self).name()
-    }
-    fn class_name(&self) -> &str {
-        (**self).class_name()
-    }
-    fn reduction(&self) -> Reduction {
-        (**self).reduction()
-    }
-    fn dtype(&self) -> FloatDType {
-        (**self).dtype()
-    }
-    fn formula(&self) -> &str {
-        (**self).formula()
-    }
-    fn semantics(&self) -> Semantics {
-        (**self).semantics()
-    }
-    fn per_sample(&self, y_true: &DynTensor, y_pred: &DynTensor) -> Result<LossValues> {
-        (**self).per_sample(y_true, y_pred)
-    }
-    fn to_keras_json(&self) -> Value {
-        (**self).to_keras_json()
-    }
-    fn fused(&self) -> Option<(FusedKind, i64)> {
-        (**self).fused()
-    }
+    forward_loss!(|s| (**s));
+
     fn check_inputs(
         &self,
         y_true: &DynTensor,

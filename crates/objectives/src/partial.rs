@@ -94,12 +94,7 @@ pub fn partial(
             "a scalar sample_weight divides by itself, not by a per-sample total; pass one weight per sample",
         ));
     }
-    let plan = ReducePlan::new(
-        reduction,
-        values.shape(),
-        sample_weight.as_ref().map(DynTensor::shape),
-        mask.as_ref().map(DynTensor::shape),
-    )?;
+    let plan = ReducePlan::of(reduction, &values, sample_weight.as_ref(), mask.as_ref())?;
     let mask_count = match &mask {
         Some(m) => Some(MaskCount { total: m.numel() as f64, valid: m.to_vec_f64()?.iter().sum() }),
         None => None,

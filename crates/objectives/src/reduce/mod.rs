@@ -212,12 +212,7 @@ pub fn reduce_weighted_values(
     mask: Option<DynTensor>,
     reduction: Reduction,
 ) -> Result<DynTensor> {
-    let plan = ReducePlan::new(
-        reduction,
-        values.shape(),
-        sample_weight.as_ref().map(DynTensor::shape),
-        mask.as_ref().map(DynTensor::shape),
-    )?;
+    let plan = ReducePlan::of(reduction, &values, sample_weight.as_ref(), mask.as_ref())?;
     let (values, sample_weight) = weigh(values, sample_weight, mask, plan.mask_rule)?;
     Ok(reduce_values(values, sample_weight, reduction))
 }

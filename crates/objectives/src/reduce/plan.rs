@@ -5,7 +5,7 @@
 //! the fused kernels ([`crate::fused`]), split/merge partials ([`crate::partial`]) and
 //! [`crate::explain`] all read the plan or these rules; none restates them.
 
-use crate::dyn_tensor::broadcast_shapes;
+use crate::dyn_tensor::{DynTensor, broadcast_shapes};
 use crate::error::{LossError, Result};
 use crate::reduce::Reduction;
 use crate::shape::align_weight_shapes;
@@ -178,6 +178,19 @@ impl ReducePlan {
             sample_weight,
             mask,
         })
+    }
+
+    /// [`ReducePlan::new`] for the shapes of these tensors.
+    ///
+    /// # Errors
+    /// As [`ReducePlan::new`].
+    pub fn of(
+        reduction: Reduction,
+        values: &DynTensor,
+        sample_weight: Option<&DynTensor>,
+        mask: Option<&DynTensor>,
+    ) -> Result<Self> {
+        Self::new(reduction, values.shape(), sample_weight.map(DynTensor::shape), mask.map(DynTensor::shape))
     }
 
     /// The number of elements of `v·w·m`.
