@@ -4,6 +4,9 @@
 //!
 //! `cargo bench -p objectives --bench fused [-- --reps 9 --w w1,w2,w3,w4 --threads 2]`
 //!
+//! `--w w4mse` adds MSE on W4's data, the memory-bound reference for W4's BCE; `--threads 1`
+//! gives the single-thread numbers.
+//!
 //! Data follow `shared/bench/datagen.py`'s splitmix64 draw order, so the printed loss values
 //! match the JAX and PyTorch scripts'. Output lines start with `RESULT` (machine-readable).
 
@@ -142,7 +145,12 @@ fn workload(name: &str, d: &Device) -> Workload {
                 bytes: (n * k * 4 * 3) as f64,
             }
         }
-        other => panic!("unknown workload {other} (w1, w2, w3, w4)"),
+        "w4mse" => {
+            // W4's data under MSE: a memory-bound reference for W4's compute (not in the default list).
+            let w4 = workload("w4", d);
+            Workload { name: "w4mse", loss: Box::new(MeanSquaredError::new(MeanSquaredErrorConfig { axis: -1 })), ..w4 }
+        }
+        other => panic!("unknown workload {other} (w1, w2, w3, w4, w4mse)"),
     }
 }
 
@@ -230,8 +238,16 @@ fn main() {
         let (v_f, g_f) = with_fused(true, || step(&w, &pred, &shape, true));
         assert!(calls() > before, "{name}: the fused path did not run");
         let (v_c, g_c) = with_fused(false, || step(&w, &pred, &shape, true));
-        let (fmin, fmed) = with_fused(true, || time(reps, || drop(step(&w, &pred, &shape, false))));
-        let (cmin, cmed) = with_fused(false, || time(composed_reps, || drop(step(&w, &pred, &shape, false))));
+        let (fmin, fmed) = with_fused(true, || {
+            time(reps, || {
+                let _ = step(&w, &pred, &shape, false);
+            })
+        });
+        let (cmin, cmed) = with_fused(false, || {
+            time(composed_reps, || {
+                let _ = step(&w, &pred, &shape, false);
+            })
+        });
         let gb = |ms: f64| w.bytes / (ms / 1e3) / 1e9;
         println!(
             "RESULT {} fused min_ms {fmin:.3} med_ms {fmed:.3} GB/s {:.2} ({:.0}% of triad) loss {v_f:.7} gsum_abs {g_f:.6e}",

@@ -1,0 +1,236 @@
+//! The softmax cross-entropy driver, shared by the categorical ([`super::categorical`]) and
+//! sparse ([`super::sparse`]) kernels: rows in parallel when `post = 1`, else bands of reduced
+//! positions in tiles of [`LT`] whose max and exp passes are written once here. A
+//! [`ClassTarget`] says how a row's target is read (class probabilities or one label) and does
+//! the rest of its row or tile.
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use super::CHUNK;
+use super::layout::{Dims, Weights};
+use super::math::{exp_f32, sel, simd};
+
+/// Reduced positions per tile of the softmax kernels when `post > 1` (stack buffers).
+pub(super) const LT: usize = 64;
+
+/// How a softmax cross-entropy reads the target of a row of `c·post` logits, and what it does
+/// with the softmax. `row`, `begin_tile` and `end_tile` run inside [`simd`]: implement them
+/// `#[inline(always)]` so that they are compiled for its instruction set.
+pub(super) trait ClassTarget: Sync {
+    /// An entry of the target (`f32` probabilities, `i64` labels).
+    type Elem: Sync;
+    /// What [`ClassTarget::begin_tile`] reads from the target for [`ClassTarget::end_tile`].
+    type TileState;
+
+    /// Target entries per row of `c·post` logits.
+    fn per_row(&self, dims: Dims) -> usize;
+
+    /// One contiguous row (`post = 1`) with its target `t`: writes `grad` (times `coef`) and
+    /// returns the row's loss `v`, or `None` for an ignored row (then `grad` is all 0).
+    fn row<const F: bool>(&self, t: &[Self::Elem], z: &[f32], g: &mut [f32], coef: f32) -> Option<f64>;
+
+    /// Before the max and exp passes of a tile: what it needs of the row's target `t` at the
+    /// positions `abs` of each line of `post`.
+    fn begin_tile(&self, t: &[Self::Elem], post: usize, abs: Range<usize>) -> Self::TileState;
+
+    /// After them (`lines` hold `exp(z − m)` at the tile's positions): writes the gradient and
+    /// adds the tile's `Σ_l w_l·v_l` to `total`.
+    fn end_tile(
+        &self,
+        state: Self::TileState,
+        t: &[Self::Elem],
+        z: &[f32],
+        lines: &mut [&mut [f32]],
+        tile: &Tile<'_>,
+        total: &mut f64,
+    );
+}
+
+/// A tile of `lt ≤ LT` reduced positions of a band, after its max and exp passes.
+pub(super) struct Tile<'a> {
+    /// Length of a line (the row's positions).
+    pub post: usize,
+    /// The tile's positions in the band's line segments.
+    pub rel: Range<usize>,
+    /// The tile's positions in the row's lines.
+    pub abs: Range<usize>,
+    /// `max_j z` per position.
+    pub mx: &'a [f32],
+    /// `Σ_j exp(z − max)` per position.
+    pub s: &'a [f64],
+    /// The weight `w_r` per position.
+    pub w: &'a [f32],
+    /// The gradient's scale.
+    pub gs: f32,
+}
+
+/// Rows per parallel task for a row of `row` elements.
+fn rows_per_task(row: usize) -> usize {
+    (CHUNK / row.max(1)).max(1)
+}
+
+/// Returns `scale·Σ_r w_r·v_r` and writes the gradient, for the logits of `dims` and their
+/// target `t` as `target` reads it (`target.per_row(dims)` entries per row; labels checked).
+pub(super) fn softmax_rows<T: ClassTarget, const F: bool>(
+    target: &T,
+    t: &[T::Elem],
+    logits: &[f32],
+    dims: Dims,
+    w: Weights<'_>,
+    scale: f64,
+    grad: &mut [f32],
+) -> f64 {
+    let n = dims.len();
+    let per_row = target.per_row(dims);
+    debug_assert!(t.len() == dims.pre * per_row && logits.len() == n && grad.len() == n, "slice lengths ≠ {dims:?}");
+    if n == 0 {
+        return 0.0;
+    }
+    let gs = scale as f32;
+    let row = dims.c * dims.post;
+    if dims.post > 1 {
+        let post = dims.post;
+        let band = |i: usize, l_start: usize, lines: &mut [&mut [f32]]| {
+            let (z, t) = (logits.get(i * row..(i + 1) * row), t.get(i * per_row..(i + 1) * per_row));
+            match (z, t) {
+                (Some(z), Some(t)) => band_tiles::<T, F>(target, t, z, lines, post, l_start, &w, i, gs),
+                _ => f64::NAN,
+            }
+        };
+        return post_rows(grad, dims, &band) * scale;
+    }
+    let rows = rows_per_task(row);
+    let partial: Vec<f64> = grad
+        .par_chunks_mut(rows * row)
+        .zip(logits.par_chunks(rows * row))
+        .zip(t.par_chunks(rows * per_row))
+        .enumerate()
+        .map(|(ci, ((g, z), t))| {
+            simd(
+                #[inline(always)]
+                || {
+                    let mut total = 0.0;
+                    for (k, ((g, z), t)) in g.chunks_mut(row).zip(z.chunks(row)).zip(t.chunks(per_row)).enumerate() {
+                        let wi = w.at(ci * rows + k);
+                        total += match target.row::<F>(t, z, g, wi * gs) {
+                            Some(v) => f64::from(wi) * v,
+                            None => 0.0,
+                        };
+                    }
+                    total
+                },
+            )
+        })
+        .collect();
+    partial.iter().sum::<f64>() * scale
+}
+
+/// Rows with `post > 1`, the gradient of each seen as `c` lines of `post`: calls
+/// `band(i, l_start, lines)` for bands of reduced positions `l_start..` of row `i`, where `lines`
+/// are the gradient's `c` line segments of the band. Many rows: a band is a whole row, in
+/// parallel over rows; few rows: each row is split into bands of about [`CHUNK`] elements that run
+/// in parallel. Returns the sum of the bands' results, in a fixed order.
+fn post_rows<F>(grad: &mut [f32], dims: Dims, band: &F) -> f64
+where
+    F: Fn(usize, usize, &mut [&mut [f32]]) -> f64 + Sync,
+{
+    let (c, post) = (dims.c, dims.post);
+    let row = c * post;
+    if dims.pre >= 8 {
+        let rows = rows_per_task(row);
+        let partial: Vec<f64> = grad
+            .par_chunks_mut(rows * row)
+            .enumerate()
+            .map(|(ci, g)| {
+                simd(
+                    #[inline(always)]
+                    || {
+                        let mut lines: Vec<&mut [f32]> = Vec::with_capacity(c);
+                        let mut total = 0.0;
+                        for (k, g) in g.chunks_mut(row).enumerate() {
+                            lines.clear();
+                            lines.extend(g.chunks_mut(post));
+                            total += band(ci * rows + k, 0, &mut lines);
+                        }
+                        total
+                    },
+                )
+            })
+            .collect();
+        return partial.iter().sum();
+    }
+    let width = LT * (CHUNK / (c * LT)).max(1);
+    let mut total = 0.0;
+    for (i, g) in grad.chunks_mut(row).enumerate() {
+        let mut bands: Vec<Vec<&mut [f32]>> = (0..post.div_ceil(width)).map(|_| Vec::with_capacity(c)).collect();
+        for line in g.chunks_mut(post) {
+            for (lines, segment) in bands.iter_mut().zip(line.chunks_mut(width)) {
+                lines.push(segment);
+            }
+        }
+        let partial: Vec<f64> = bands
+            .par_iter_mut()
+            .enumerate()
+            .map(|(k, lines)| {
+                simd(
+                    #[inline(always)]
+                    || band(i, k * width, lines),
+                )
+            })
+            .collect();
+        total += partial.iter().sum::<f64>();
+    }
+    total
+}
+
+/// The band of reduced positions `l_start..l_start + width` of row `i` (`post > 1`; `lines`:
+/// the gradient's `c` line segments of the band, `t`, `z`: the whole row's target and logits),
+/// in tiles of [`LT`] positions: returns `Σ_l w·v`, writes the gradient.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn band_tiles<T: ClassTarget, const F: bool>(
+    target: &T,
+    t: &[T::Elem],
+    z: &[f32],
+    lines: &mut [&mut [f32]],
+    post: usize,
+    l_start: usize,
+    w: &Weights<'_>,
+    i: usize,
+    gs: f32,
+) -> f64 {
+    let width = lines.first().map_or(0, |l| l.len());
+    let mut total = 0.0;
+    let mut l0 = 0;
+    while l0 < width {
+        let lt = LT.min(width - l0);
+        let (rel, abs) = (l0..l0 + lt, l_start + l0..l_start + l0 + lt);
+        let mut wv = [0f32; LT];
+        let wv = &mut wv[..lt];
+        w.fill(i * post + l_start + l0, wv);
+        let state = target.begin_tile(t, post, abs.clone());
+        let mut mx = [f32::NEG_INFINITY; LT];
+        let mx = &mut mx[..lt];
+        for zl in z.chunks(post) {
+            for (m, &z) in mx.iter_mut().zip(&zl[abs.clone()]) {
+                *m = sel(z > *m, z, *m);
+            }
+        }
+        let mut s = [0f64; LT];
+        let s = &mut s[..lt];
+        for (zl, gl) in z.chunks(post).zip(lines.iter_mut()) {
+            for (((g, &z), &m), s) in gl[rel.clone()].iter_mut().zip(&zl[abs.clone()]).zip(mx.iter()).zip(s.iter_mut())
+            {
+                let e = exp_f32::<F>(z - m);
+                *g = e;
+                *s += f64::from(e);
+            }
+        }
+        let tile = Tile { post, rel, abs, mx, s, w: wv, gs };
+        target.end_tile(state, t, z, lines, &tile, &mut total);
+        l0 += lt;
+    }
+    total
+}
