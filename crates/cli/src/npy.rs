@@ -1,8 +1,8 @@
 //! Reading and writing `.npy` files. Parsing is `objectives_cli_parse::npy` (re-exported here):
-//! strict, validated before allocating, fuzzed; writing uses npyz, to a temporary file that is
-//! renamed into place (never a partial file).
+//! strict, validated before allocating, fuzzed; writing uses npyz, then
+//! [`objectives::atomic::write_atomically`] (a temporary file renamed into place: never a
+//! partial file).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -34,10 +34,11 @@ pub fn write_f32(path: &Path, shape: &[usize], values: &[f32]) -> Result<()> {
         w.extend(values.iter().copied())?;
         w.finish()?;
     }
-    write_atomically(path, &buf)
+    check_writable(path)?;
+    objectives::atomic::write_atomically(path, &buf).with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// Checks that `path` can be the target of [`write_atomically`]: its directory exists and it is
+/// Checks that `path` can be the target of an atomic write ([`write_f32`]): its directory exists and it is
 /// not itself a directory. Returns the directory.
 ///
 /// # Errors
@@ -54,26 +55,4 @@ pub fn check_writable(path: &Path) -> Result<PathBuf> {
         bail!("cannot write {}: it is a directory", path.display());
     }
     Ok(dir)
-}
-
-/// Writes to a temporary file beside `path`, syncs it, then renames it over `path`: a crash or
-/// an error never leaves a partial file.
-///
-/// # Errors
-/// A missing directory or any I/O failure (the temporary file is removed then).
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = check_writable(path)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| -> Result<()> {
-        let mut f = std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }

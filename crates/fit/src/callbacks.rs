@@ -365,7 +365,7 @@ mod tests {
     use burn::tensor::Device;
 
     use super::*;
-    use crate::history::write_atomically_with;
+    use objectives::atomic::write_atomically_with;
 
     const CHILD: &str = "OBJECTIVES_CRASH_CHILD_PATH";
 

@@ -1,8 +1,7 @@
 //! The history of a `fit`: one value per epoch for each logged quantity, written as CSV
-//! atomically (temporary file, then rename).
+//! atomically (temporary file, then rename: [`objectives::atomic`]).
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 
 use crate::error::{FitError, Result};
@@ -60,33 +59,11 @@ impl History {
     }
 }
 
-/// Writes `bytes` to a temporary file beside `path`, syncs it and renames it over `path`, so a
-/// crash never leaves a torn file.
+/// Writes `bytes` to `path` with [`objectives::atomic::write_atomically`] (temporary file beside
+/// `path`, `fsync`, rename), so a crash never leaves a torn file.
 ///
 /// # Errors
 /// [`FitError::Io`] naming the path.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    write_atomically_with(path, |f| f.write_all(bytes))
-}
-
-/// [`write_atomically`] with the content written by `write` into the temporary file (tests use
-/// it to crash half-way through a write).
-pub(crate) fn write_atomically_with(
-    path: &Path,
-    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
-) -> Result<()> {
-    let io = |e: std::io::Error| FitError::Io(format!("{}: {e}", path.display()));
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        write(&mut f)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(io)
+    objectives::atomic::write_atomically(path, bytes).map_err(|e| FitError::Io(format!("{}: {e}", path.display())))
 }

@@ -9,31 +9,45 @@
 //! | argument | module |
 //! |---|---|
 //! | `x`, `y`, `sample_weight`, `class_weight`, `validation_split`, `validation_data`, `batch_size`, `shuffle`, `seed` | [`data`] |
-//! | `epochs`, `initial_epoch`, `verbose` | [`fit`] (the loop) and [`progress`] |
-//! | loss per output, `loss_weights`, metrics, optimizer, learning rate | [`compile`] and [`metrics`] |
+//! | `epochs`, `initial_epoch`, `verbose` | [`train`] (the epoch loop) and [`progress`] |
+//! | `accumulation_steps` | [`train`], which hands each batch to `accumulate` (micro-batches, exact shares) |
+//! | loss per output, `loss_weights`, metrics, optimizer, learning rate | [`compile`] and [`metrics`]; each batch's loss is `compile_loss`'s (Keras's `CompileLoss`), the epoch's means are `trackers`' |
 //! | `callbacks` | [`callbacks`] |
 //! | the returned history | [`history`] |
+//!
+//! Validation runs [`evaluate`](mod@evaluate)'s pass over the batches of `batches` (in-memory rows or a
+//! burn `DataLoader`'s); [`predict`](mod@predict) and the [`Model`] trait (in [`model`]) complete the set.
 //!
 //! The reported epoch loss is Keras's: the mean of the per-batch total losses weighted by batch
 //! size (not by Σ sample_weight, nor by the number of unmasked elements).
 
+mod accumulate;
+mod batches;
 pub mod callbacks;
 pub mod compile;
+mod compile_loss;
 pub mod data;
 pub mod error;
-pub mod fit;
+pub mod evaluate;
 pub mod history;
 pub mod metrics;
+pub mod model;
 pub mod plot;
+pub mod predict;
 pub mod progress;
+mod trackers;
+pub mod train;
 
 pub use callbacks::{Callback, EarlyStopping, TerminateOnNaN};
 pub use compile::Compiled;
 pub use data::Dataset;
 pub use error::FitError;
-pub use fit::{FitOptions, Model, evaluate, evaluate_loader, fit, fit_loader, predict};
+pub use evaluate::{evaluate, evaluate_loader};
 pub use history::History;
 pub use metrics::Metric;
+pub use model::Model;
+pub use predict::predict;
+pub use train::{FitOptions, fit, fit_loader};
 
 /// The README's Rust examples (they use both crates), compiled and run as doctests so that the
 /// README stays true.

@@ -122,10 +122,22 @@ fn multi_output_total_is_the_weighted_sum_of_per_output_losses() {
             .unwrap()
             .with_loss_weights(vec![2.0, 0.5])
             .with_output_names(vec!["a".into(), "b".into()]);
-    let model = Linear2 { lin: LinearConfig::new(2, 1).init(&d) };
+    // Fixed weights, so every number below can be worked out by hand: prediction = x·w + b with
+    // w = [1, 0.5], b = -1, the same for both outputs.
+    let mut lin = LinearConfig::new(2, 1).init(&d);
+    lin.weight = Param::from_tensor(Tensor::<2>::from_floats([[1.0], [0.5]], &d));
+    lin.bias = Some(Param::from_tensor(Tensor::<1>::from_floats([-1.0], &d)));
+    let model = Linear2 { lin };
     let logs = evaluate(&model, &compiled, &data, 3).unwrap();
-    let expected = 2.0 * logs["a_loss"] + 0.5 * logs["b_loss"];
-    assert!((logs["loss"] - expected).abs() < 1e-5, "{logs:?}");
+    // Predictions: [1, 2] → 1 + 1 - 1 = 1; [3, -1] → 3 - 0.5 - 1 = 1.5; [0.5, 0.5] → 0.5 + 0.25 - 1 = -0.25.
+    // a (MSE, y = [1, 0, 2]): errors 0, 1.5, -2.25 → squares 0 + 2.25 + 5.0625 = 7.3125, / 3 = 2.4375.
+    // b (MAE, y = [0, 1, -1]): |1 - 0| + |1.5 - 1| + |-0.25 + 1| = 1 + 0.5 + 0.75 = 2.25, / 3 = 0.75.
+    // Total with loss_weights [2, 0.5]: 2 · 2.4375 + 0.5 · 0.75 = 4.875 + 0.375 = 5.25.
+    // (One batch of 3, so the batch-size weighted epoch means are these batch values.)
+    let close = |got: f64, want: f64| (got - want).abs() <= 1e-6 * want.abs();
+    assert!(close(logs["a_loss"], 2.4375), "{logs:?}");
+    assert!(close(logs["b_loss"], 0.75), "{logs:?}");
+    assert!(close(logs["loss"], 5.25), "{logs:?}");
     // loss_weights must match the number of losses (Keras raises the same).
     let bad = Compiled::new(Box::new(MeanSquaredError::default())).with_loss_weights(vec![1.0, 3.0, 1.0]);
     assert!(evaluate(&model, &bad, &data, 3).is_err());

@@ -27,6 +27,7 @@
 //! works.
 
 mod args;
+pub mod atomic;
 pub mod custom;
 pub mod domain;
 pub mod dyn_tensor;
