@@ -4,6 +4,7 @@
 use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::tensor::Tensor;
 use objectives::DynTensor;
+use objectives::LossExt as _;
 
 use crate::compile::Compiled;
 use crate::compile_loss::{mask_of, sample_weight};

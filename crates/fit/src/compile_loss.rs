@@ -3,6 +3,7 @@
 //! back-propagated.
 
 use objectives::DynTensor;
+use objectives::LossExt as _;
 
 use crate::compile::Compiled;
 use crate::data::Dataset;

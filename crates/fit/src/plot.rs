@@ -213,8 +213,7 @@ mod tests {
     use super::*;
 
     fn history() -> History {
-        let mut h = History::default();
-        h.epochs = vec![0, 1, 2, 3];
+        let mut h = History { epochs: vec![0, 1, 2, 3], ..History::default() };
         h.values.insert("loss".into(), vec![1.0, 0.5, f64::NAN, 0.2]);
         h.values.insert("val_loss".into(), vec![1.2, 0.7, 0.4, 0.3]);
         h.values.insert("mean_absolute_error".into(), vec![0.9, 0.6, 0.5, 0.4]);

@@ -52,7 +52,7 @@ pub trait Loss: fmt::Debug + Send + Sync {
         FloatDType::F32
     }
 
-    /// The per-sample formula in one line (empty if unknown), shown by [`crate::explain`].
+    /// The per-sample formula in one line (empty if unknown), shown by [`crate::explain()`].
     fn formula(&self) -> &str {
         ""
     }
@@ -315,7 +315,7 @@ pub trait LossFn: Clone + fmt::Debug + Send + Sync + 'static {
     const CLASS_NAME: &'static str;
     /// The default `name`, e.g. `"huber_loss"`.
     const DEFAULT_NAME: &'static str;
-    /// The per-sample formula in one line, for [`crate::explain`] (empty: none given).
+    /// The per-sample formula in one line, for [`crate::explain()`] (empty: none given).
     const FORMULA: &'static str = "";
 
     /// Per-sample losses for `(y_true, y_pred)`.

@@ -2,7 +2,7 @@
 //! single-pass kernels, and an Autodiff implementation whose backward reuses the gradient the
 //! forward pass computed.
 //!
-//! Only these two are routed: [`super::try_fused`] sends a tensor here only when it lives on
+//! Only these two are routed: `try_fused` sends a tensor here only when it lives on
 //! Flex (with or without autodiff); every other backend takes the composed path, which is the
 //! reference these kernels are tested against.
 

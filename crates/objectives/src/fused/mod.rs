@@ -3,7 +3,7 @@
 //!
 //! A loss composed from tensor ops reads and writes memory once per op (and autodiff does it
 //! again backwards); a fused loss reads `y_true`, `y_pred` and the weights once and writes the
-//! gradient once. The public API does not change: [`crate::Loss::compute`] takes this path when
+//! gradient once. The public API does not change: [`crate::LossExt::compute`] takes this path when
 //!
 //! - the tensors live on burn's Flex backend (with or without autodiff) and are f32,
 //! - the loss has a fused kernel ([`FusedKind`]): MSE, MAE, Huber, LogCosh, MSLE, MAPE, Poisson,

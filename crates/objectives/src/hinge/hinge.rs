@@ -11,8 +11,8 @@ axis_only_config!(
     HingeConfig
 );
 
-/// Hinge loss, unreduced. Labels are −1/1, or 0/1 (converted as described in
-/// [`crate::labels`]' `convert_binary_labels_to_hinge` rule: only when *all* labels are 0 or 1).
+/// Hinge loss, unreduced. Labels are −1/1, or 0/1 (converted to −1/1 as Keras's
+/// `convert_binary_labels_to_hinge` does: only when *all* labels are 0 or 1).
 ///
 /// ```text
 /// loss = mean(max(1 − y_true · y_pred, 0), axis)

@@ -56,7 +56,7 @@ impl Default for BinaryFocalCrossentropyConfig {
 /// # Shapes
 /// `[batch, d0, …, dn]` → the same without `axis`.
 /// # Errors
-/// [`LossError::ShapeMismatch`], [`LossError::AxisOutOfRange`], [`LossError::InvalidConfig`]
+/// [`crate::LossError::ShapeMismatch`], [`crate::LossError::AxisOutOfRange`], [`crate::LossError::InvalidConfig`]
 /// for `gamma < 0` or a `label_smoothing` outside `[0, 1]`.
 /// # Example
 /// ```

@@ -31,7 +31,7 @@ impl Default for SparseCategoricalCrossentropyConfig {
 /// alignment and label checks as [`sparse_categorical_crossentropy()`] (for sparse metrics).
 ///
 /// # Errors
-/// [`LossError::SparseShapeMismatch`], [`LossError::InvalidLabel`], [`LossError::AxisOutOfRange`].
+/// [`crate::LossError::SparseShapeMismatch`], [`crate::LossError::InvalidLabel`], [`crate::LossError::AxisOutOfRange`].
 pub fn one_hot_labels(loss: &str, y_true: &DynTensor, y_pred: &DynTensor, axis: i64) -> Result<DynTensor> {
     let (t, p, axis) = align_sparse(loss, y_true, y_pred, axis)?;
     check_labels(loss, &t, p.shape()[axis], None)?;
@@ -50,9 +50,9 @@ pub fn one_hot_labels(loss: &str, y_true: &DynTensor, y_pred: &DynTensor, axis: 
 /// `[batch, d0, …]` labels with `[batch, classes, d0, …]` predictions for `axis = 1`. The
 /// result has the labels' shape.
 /// # Errors
-/// [`LossError::InvalidLabel`] naming the first label that is not an integer in
-/// `[0, classes)` (Keras on JAX silently returns 0 there); [`LossError::SparseShapeMismatch`];
-/// [`LossError::AxisOutOfRange`].
+/// [`crate::LossError::InvalidLabel`] naming the first label that is not an integer in
+/// `[0, classes)` (Keras on JAX silently returns 0 there); [`crate::LossError::SparseShapeMismatch`];
+/// [`crate::LossError::AxisOutOfRange`].
 /// # Example
 /// ```
 /// use objectives::prelude::*;

@@ -3,7 +3,7 @@
 //!
 //! A [`ReducePlan`] holds them for one call. The composed reducer ([`super::reduce_weighted_values`]),
 //! the fused kernels ([`crate::fused`]), split/merge partials ([`crate::partial`]) and
-//! [`crate::explain`] all read the plan or these rules; none restates them.
+//! [`crate::explain()`] all read the plan or these rules; none restates them.
 
 use crate::dyn_tensor::{DynTensor, broadcast_shapes};
 use crate::error::{LossError, Result};
