@@ -10,8 +10,9 @@
 use std::path::PathBuf;
 
 use burn::tensor::{Device, TensorData};
-use objectives::loss::{LossFn, LossFunctionWrapper, LossValues};
+use objectives::loss::LossValues;
 use objectives::prelude::*;
+use objectives::wrapper::{LossFn, LossFunctionWrapper};
 use serde_json::{Map, Value};
 
 /// Keras's `ExampleLoss` from `loss_test.py`: `(y_true − y_pred)²` with no axis reduction, which

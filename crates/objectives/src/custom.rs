@@ -28,7 +28,8 @@ use serde_json::{Map, Value};
 
 use crate::dyn_tensor::DynTensor;
 use crate::error::{LossError, Result};
-use crate::loss::{LossFn, LossFunctionWrapper, LossValues};
+use crate::loss::LossValues;
+use crate::wrapper::{LossFn, LossFunctionWrapper};
 
 /// A per-sample loss function given as a closure; see [`custom_loss`].
 pub struct FnLoss<F>(Arc<F>);

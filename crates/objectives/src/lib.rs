@@ -44,6 +44,7 @@ pub mod reduce;
 pub mod registry;
 pub mod semantics;
 pub mod shape;
+pub mod wrapper;
 
 pub mod regression {
     //! Regression losses.
@@ -97,7 +98,7 @@ pub use explain::{Plan, explain};
 pub use hinge::categorical_hinge::{CategoricalHinge, CategoricalHingeConfig, categorical_hinge};
 pub use hinge::hinge::{Hinge, HingeConfig, hinge};
 pub use hinge::squared_hinge::{SquaredHinge, SquaredHingeConfig, squared_hinge};
-pub use loss::{Loss, LossExt, LossFn, LossFunctionWrapper, LossValues};
+pub use loss::{Loss, LossExt, LossValues};
 pub use metric_learning::circle::{Circle, CircleConfig, circle, circle_with_refs};
 pub use probabilistic::binary_crossentropy::{BinaryCrossentropy, BinaryCrossentropyConfig, binary_crossentropy};
 pub use probabilistic::binary_focal_crossentropy::{
@@ -133,6 +134,7 @@ pub use regression::mean_squared_logarithmic_error::{
 };
 pub use segmentation::dice::{Dice, DiceConfig, dice};
 pub use segmentation::tversky::{Tversky, TverskyConfig, tversky};
+pub use wrapper::{LossFn, LossFunctionWrapper};
 
 /// Keras's fuzz factor, `backend.epsilon()` = 1e-7, used by every clip and guard. It is
 /// converted to the compute dtype where used (in f32 it is the nearest f32 to 1e-7).

@@ -5,7 +5,8 @@ use serde_json::{Map, Value};
 
 use crate::domain::{Domain, Kink, Values};
 use crate::error::{LossError, Result};
-use crate::loss::{Loss, LossFn, LossFunctionWrapper};
+use crate::loss::Loss;
+use crate::wrapper::{LossFn, LossFunctionWrapper};
 use crate::*;
 
 /// Builds a boxed loss from the `config` object of its Keras serialized form.

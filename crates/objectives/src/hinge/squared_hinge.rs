@@ -3,8 +3,8 @@
 use crate::DynTensor;
 use crate::error::Result;
 use crate::labels::convert_binary_labels_to_hinge;
-use crate::loss::{LossFunctionWrapper, axis_only_config, keras_loss_fn};
 use crate::shape::align_with_axis;
+use crate::wrapper::{LossFunctionWrapper, axis_only_config, keras_loss_fn};
 
 axis_only_config!(
     /// Arguments of [`squared_hinge`] (`axis` is objectives' extension).

@@ -6,9 +6,10 @@ use serde::{Deserialize, Serialize};
 use crate::DynTensor;
 use crate::dyn_tensor::padded;
 use crate::error::{LossError, Result};
-use crate::loss::{LossFunctionWrapper, LossValues, is_last_axis, keras_loss_fn, last_axis};
+use crate::loss::LossValues;
 use crate::math::softplus;
 use crate::shape::dtype_of;
+use crate::wrapper::{LossFunctionWrapper, is_last_axis, keras_loss_fn, last_axis};
 
 const NAME: &str = "circle";
 

@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 use crate::DynTensor;
 use crate::args::{check_gamma, check_smoothing};
 use crate::error::Result;
-use crate::loss::{LossFunctionWrapper, keras_loss_fn, last_axis};
 use crate::math::{clip_probabilities, log_sigmoid};
 use crate::shape::align_with_axis;
+use crate::wrapper::{LossFunctionWrapper, keras_loss_fn, last_axis};
 
 /// Arguments of [`binary_focal_crossentropy`] (Keras's, with Keras's defaults).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -6,9 +6,9 @@ use crate::DynTensor;
 use crate::args::check_smoothing;
 use crate::error::Result;
 use crate::labels::smooth_one_hot;
-use crate::loss::{LossFunctionWrapper, keras_loss_fn, last_axis};
 use crate::math::class_log_probs;
 use crate::shape::align_with_axis;
+use crate::wrapper::{LossFunctionWrapper, keras_loss_fn, last_axis};
 
 /// Arguments of [`categorical_crossentropy`] (Keras's, with Keras's defaults).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::DynTensor;
 use crate::error::{LossError, Result};
 use crate::labels::{align_sparse, check_labels, one_hot};
-use crate::loss::{LossFunctionWrapper, is_last_axis, keras_loss_fn, last_axis};
+use crate::wrapper::{LossFunctionWrapper, is_last_axis, keras_loss_fn, last_axis};
 
 /// Arguments of [`categorical_generalized_cross_entropy`]: Keras's `q`, plus objectives' `axis`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

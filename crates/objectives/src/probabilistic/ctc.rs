@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::DynTensor;
 use crate::error::{LossError, Result};
-use crate::loss::{LossFunctionWrapper, is_last_axis, keras_loss_fn, last_axis};
+use crate::wrapper::{LossFunctionWrapper, is_last_axis, keras_loss_fn, last_axis};
 
 /// Keras's stand-in for `log 0` in the forward recursion (`log_epsilon` in its JAX backend).
 const LOG_EPSILON: f64 = -1e5;

@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 use crate::DynTensor;
 use crate::error::Result;
 use crate::labels::{align_sparse, check_labels, one_hot};
-use crate::loss::{LossFn, LossFunctionWrapper, LossValues, last_axis, serde_config, serde_from_config};
+use crate::loss::LossValues;
 use crate::math::class_log_probs;
+use crate::wrapper::{LossFn, LossFunctionWrapper, last_axis, serde_config, serde_from_config};
 
 /// Arguments of [`sparse_categorical_crossentropy`] (Keras's, with Keras's defaults).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -4,9 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::DynTensor;
 use crate::error::Result;
-use crate::loss::{LossFunctionWrapper, keras_loss_fn, last_axis};
 use crate::math::l2_normalize;
 use crate::shape::align_with_axis;
+use crate::wrapper::{LossFunctionWrapper, keras_loss_fn, last_axis};
 
 /// Arguments of [`cosine_similarity`]: Keras's `axis`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

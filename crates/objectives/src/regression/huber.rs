@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::DynTensor;
 use crate::error::{LossError, Result};
-use crate::loss::{LossFunctionWrapper, is_last_axis, keras_loss_fn, last_axis};
 use crate::shape::align_with_axis;
+use crate::wrapper::{LossFunctionWrapper, is_last_axis, keras_loss_fn, last_axis};
 
 /// Arguments of [`huber`]: Keras's `delta`, plus objectives' `axis`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -2,9 +2,9 @@
 
 use crate::DynTensor;
 use crate::error::Result;
-use crate::loss::{LossFunctionWrapper, axis_only_config, keras_loss_fn};
 use crate::math::softplus;
 use crate::shape::align_with_axis;
+use crate::wrapper::{LossFunctionWrapper, axis_only_config, keras_loss_fn};
 
 axis_only_config!(
     /// Arguments of [`log_cosh`] (`axis` is objectives' extension).

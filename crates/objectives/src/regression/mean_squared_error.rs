@@ -2,8 +2,8 @@
 
 use crate::DynTensor;
 use crate::error::Result;
-use crate::loss::{LossFunctionWrapper, axis_only_config, keras_loss_fn};
 use crate::shape::align_with_axis;
+use crate::wrapper::{LossFunctionWrapper, axis_only_config, keras_loss_fn};
 
 axis_only_config!(
     /// Arguments of [`mean_squared_error`] (none in Keras; `axis` is objectives' extension).

@@ -3,8 +3,8 @@
 use crate::DynTensor;
 use crate::EPSILON;
 use crate::error::Result;
-use crate::loss::{LossFunctionWrapper, axis_only_config, keras_loss_fn};
 use crate::shape::align_with_axis;
+use crate::wrapper::{LossFunctionWrapper, axis_only_config, keras_loss_fn};
 
 axis_only_config!(
     /// Arguments of [`mean_squared_logarithmic_error`] (`axis` is objectives' extension).

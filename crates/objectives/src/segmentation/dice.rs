@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use crate::DynTensor;
 use crate::EPSILON;
 use crate::error::Result;
-use crate::loss::{LossFunctionWrapper, keras_loss_fn};
 use crate::shape::{Axes, align_targets, sum_over};
+use crate::wrapper::{LossFunctionWrapper, keras_loss_fn};
 
 /// Arguments of [`dice`]: Keras's `axis` (default `None`, every axis).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
