@@ -19,7 +19,7 @@
 //!
 //! ```sh
 //! cargo bench -p objectives-fit --bench train_step -- --backend flex [--reps 21] [--warmup 5]
-//! CARGO_TARGET_DIR=/work/target-ndarray cargo bench -p objectives-fit --features ndarray \
+//! CARGO_TARGET_DIR=target/ndarray cargo bench -p objectives-fit --features ndarray \
 //!     --bench train_step -- --backend ndarray
 //! RAYON_NUM_THREADS=1 cargo bench -p objectives-fit --bench train_step -- --backend flex   # one thread
 //! ```
@@ -166,7 +166,7 @@ fn ndarray_device() -> Result<Device, Error> {
 
 #[cfg(not(feature = "ndarray"))]
 fn ndarray_device() -> Result<Device, Error> {
-    Err("--backend ndarray needs the `ndarray` feature: CARGO_TARGET_DIR=/work/target-ndarray cargo bench \
+    Err("--backend ndarray needs the `ndarray` feature: CARGO_TARGET_DIR=target/ndarray cargo bench \
          -p objectives-fit --features ndarray --bench train_step -- --backend ndarray"
         .into())
 }

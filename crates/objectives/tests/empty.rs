@@ -18,6 +18,7 @@
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // test code: failing loudly is the point
 
 use burn::tensor::{Device, FloatDType, Tensor, TensorData};
+use objectives::domain::Domain;
 use objectives::prelude::*;
 use objectives::registry::{ALL_LOSSES, LossEntry};
 
@@ -36,13 +37,14 @@ enum Kind {
     Ctc,
 }
 
+/// From the registry's domain of the loss.
 fn kind(entry: &LossEntry) -> Kind {
-    match entry.class_name {
-        "Dice" | "Tversky" => Kind::Overlap,
-        "SparseCategoricalCrossentropy" | "CategoricalGeneralizedCrossEntropy" => Kind::Sparse,
-        "Circle" => Kind::Embeddings,
-        "CTC" => Kind::Ctc,
-        _ => Kind::SameShape,
+    match entry.domain {
+        Domain::Dense { .. } => Kind::SameShape,
+        Domain::Overlap => Kind::Overlap,
+        Domain::ClassIndices => Kind::Sparse,
+        Domain::Embeddings => Kind::Embeddings,
+        Domain::LabelSequences => Kind::Ctc,
     }
 }
 

@@ -6,7 +6,9 @@
 //! 2. its test variants are JSON objects that build, and round-trip through Keras JSON;
 //! 3. `testdata/keras-losses-vectors.json` has at least one Keras vector for its class;
 //! 4. README.md's table of losses has a row for it;
-//! 5. its fused kernels (if any) suit its domain.
+//! 5. its fused kernels (if any) suit its domain;
+//!
+//! and every file of a loss family folder is registered.
 //!
 //! The property, gradient and fused-vs-composed suites enumerate the registry themselves, so a
 //! new loss is tested there without editing them.
@@ -105,8 +107,20 @@ fn every_registered_loss_has_all_its_pieces() {
             missing.push(format!("{class}: no row in README.md's table of losses (`| {class} | aliases | status |`)"));
         }
     }
-    assert!(missing.is_empty(), "registered losses with missing pieces:\n  {}", missing.join("\n  "));
+    // And the other way round: every loss file is registered.
+    for f in &files {
+        let family = f.parent().and_then(Path::file_name).and_then(|n| n.to_str()).unwrap_or("");
+        let stem = f.file_stem().and_then(|n| n.to_str()).unwrap_or("");
+        if FAMILIES.contains(&family) && !ALL_LOSSES.iter().any(|e| e.function_name == stem) {
+            missing
+                .push(format!("src/{family}/{stem}.rs: no entry in registry::ALL_LOSSES with function name `{stem}`"));
+        }
+    }
+    assert!(missing.is_empty(), "losses with missing pieces:\n  {}", missing.join("\n  "));
 }
+
+/// The folders of loss files, one file per loss.
+const FAMILIES: [&str; 5] = ["regression", "probabilistic", "hinge", "segmentation", "metric_learning"];
 
 #[test]
 fn the_fused_kernels_are_reachable_from_the_registry() {
