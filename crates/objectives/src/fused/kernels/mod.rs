@@ -43,8 +43,9 @@
 //! The tests then fail to compile until the loss has its f64 reference (`ref_point`), its
 //! inputs (`inputs`) and its composed form (`composed`); add it to `elementwise_kinds` too. Out
 //! of this module: the loss takes the fused path once its `fused = …` hook names the variant
-//! (its own file, e.g. `regression/mean_squared_error.rs`); list it in the [`crate::fused`] docs
-//! and give it a case in `tests/fused.rs` (fused equals composed).
+//! (its own file, e.g. `regression/mean_squared_error.rs`); list it in the [`crate::fused`] docs.
+//! `tests/fused.rs` (fused equals composed) then runs it for every registry test variant that
+//! takes the fused path, with no edit.
 
 mod categorical;
 mod elementwise;
