@@ -1,5 +1,7 @@
-//! The [`Loss`] trait, and [`LossFunctionWrapper`]: a per-sample loss function plus a
-//! [`Reduction`], which is what every built-in loss is (as in Keras 3).
+//! The [`Loss`] trait — what a loss is: per-sample losses, its metadata, its fused kernel — and
+//! [`LossExt`], the one place where every loss is computed (inputs checked and cast, the fused
+//! path, masks, the reducer, partials). Built-in losses are [`crate::LossFunctionWrapper`]s
+//! (`wrapper.rs`).
 
 use std::fmt;
 

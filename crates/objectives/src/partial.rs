@@ -95,15 +95,14 @@ pub fn partial(
         ));
     }
     let plan = ReducePlan::of(reduction, &values, sample_weight.as_ref(), mask.as_ref())?;
-    let mask_count = match &mask {
-        Some(m) => Some(MaskCount { total: m.numel() as f64, valid: m.to_vec_f64()?.iter().sum() }),
-        None => None,
-    };
+    let given_mask = mask.clone();
     let (weighted, sw) = weigh(values, sample_weight, mask, MaskRule::for_partial(reduction))?;
     let n = weighted.numel() as f64;
-    let normalizer = match (plan.divisor, plan.mask_rule, mask_count, sw) {
+    let normalizer = match (plan.divisor, plan.mask_rule, given_mask, sw) {
         (Divisor::Unreduced | Divisor::One, ..) => 0.0,
-        (Divisor::Count, MaskRule::Rescale, Some(count), _) => count.normalizer(n),
+        (Divisor::Count, MaskRule::Rescale, Some(m), _) => {
+            MaskCount { total: m.numel() as f64, valid: m.to_vec_f64()?.iter().sum() }.normalizer(n)
+        }
         (Divisor::WeightSum, _, _, Some(sw)) => sw.to_vec_f64()?.iter().sum(),
         _ => n,
     };

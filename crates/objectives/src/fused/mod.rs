@@ -15,10 +15,11 @@
 //! - nothing but `y_pred` requires a gradient;
 //!
 //! otherwise it takes the composed path, which is the reference (property tests check that both
-//! agree, values and gradients, to 1e-5). Both read the same rules: how the weight and mask align,
-//! how the mask is rescaled and what the sum is divided by come from the reducer's
-//! [`ReducePlan`](crate::reduce::ReducePlan), computed from the shapes before the kernel runs. On autodiff, the backward pass reuses the gradient
-//! computed in the forward pass (burn's backend-extension mechanism, [`backend`]).
+//! agree, values and gradients, to 1e-5). Both read the same rules: how the weight and mask
+//! align, how the mask is rescaled and what the sum is divided by come from the reducer's
+//! [`ReducePlan`], computed from the shapes before the kernel runs.
+//! On autodiff, the backward pass reuses the gradient computed in the forward pass (burn's
+//! backend-extension mechanism, [`backend`]).
 //!
 //! [`calls`] counts fused evaluations (to check that training uses them), and [`with_fused`]
 //! turns the path off or on for the current thread (benchmarks and tests compare both).

@@ -21,8 +21,9 @@
 //! ```
 //!
 //! The rules (alignment, the mask rule, the divisor) are decided once, from shapes, in [`plan`];
-//! this module applies them to tensors. Sums accumulate in f64 ([`DynTensor::sum_all`]). See [`Reduction`] for what each choice means
-//! to a user, and [`crate::shape::align_weight`] for the weight shapes accepted.
+//! this module applies them to tensors. Sums accumulate in f64 ([`DynTensor::sum_all`]). See
+//! [`Reduction`] for what each choice means to a user, and [`crate::shape::align_weight`] for the
+//! weight shapes accepted.
 
 use std::fmt;
 use std::str::FromStr;
