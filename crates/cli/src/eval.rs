@@ -71,7 +71,9 @@ pub fn run(args: &EvalArgs, w: &mut dyn Write) -> Result<()> {
     if let Some(path) = &args.grad {
         npy::check_writable(path).context("--grad")?;
     }
-    let device = if args.grad.is_some() { Device::flex().autodiff() } else { Device::flex() };
+    let backend = args.device.unwrap_or(objectives::device::BackendName::Flex);
+    let device = backend.device().context("--device")?;
+    let device = if args.grad.is_some() { device.autodiff() } else { device };
     let y_true = to_tensor(npy::read(&args.y_true, "--y-true")?, &device).context("--y-true")?;
     let y_pred_arr = npy::read(&args.y_pred, "--y-pred")?;
     let pred_shape = y_pred_arr.shape.clone();
@@ -126,6 +128,9 @@ pub fn run(args: &EvalArgs, w: &mut dyn Write) -> Result<()> {
             obj["value"] = json!(values.first().copied().map(f64::from));
         } else {
             obj["values"] = json!(values.iter().map(|&v| f64::from(v)).collect::<Vec<_>>());
+        }
+        if args.device.is_some() {
+            obj["device"] = json!(objectives::device::describe(&device));
         }
         if let Some(p) = &args.grad {
             obj["grad"] = json!(p.display().to_string());

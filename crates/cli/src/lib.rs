@@ -4,11 +4,14 @@
 //!
 //! ```text
 //! objectives eval --loss LOSS --y-true T.npy --y-pred P.npy [--sample-weight W.npy] [--mask M.npy]
-//!                 [--out L.npy] [--grad G.npy] [--json]
+//!                 [--out L.npy] [--grad G.npy] [--json] [--device flex|wgpu|cuda]
 //! objectives explain --loss LOSS --y-pred-shape 64,7,16,16 [--y-true-shape …] [--sample-weight-shape …]
 //!                    [--mask-shape …]
 //! objectives list
+//! objectives devices
 //! ```
+//! `--device` picks the burn backend that computes (default `flex`); `wgpu` and `cuda` need a
+//! build with that cargo feature (`cargo build --release -p objectives-cli --features wgpu`).
 //! Bad input prints one line to stderr and exits with code 2.
 
 pub mod eval;
@@ -39,6 +42,9 @@ pub enum Command {
     Explain(ExplainArgs),
     /// List every loss with its names and aliases.
     List,
+    /// List the backends `--device` accepts, whether this build has each, and the adapter each
+    /// opens.
+    Devices,
 }
 
 /// Arguments of `objectives explain`.
@@ -90,6 +96,14 @@ pub struct EvalArgs {
     /// Print one JSON object instead of human-readable text.
     #[arg(long)]
     pub json: bool,
+    /// The burn backend that computes: flex (CPU, default), wgpu or cuda (builds with that cargo
+    /// feature), ndarray. `--json` then names the adapter under "device".
+    #[arg(long, value_parser = parse_device)]
+    pub device: Option<objectives::device::BackendName>,
+}
+
+fn parse_device(text: &str) -> Result<objectives::device::BackendName, String> {
+    text.parse().map_err(|e: objectives::LossError| e.to_string())
 }
 
 /// Runs a parsed command, printing its result to `out`.
@@ -110,6 +124,16 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
             for e in losses {
                 let line = format!("{:<cw$}  {:<fw$}  {}", e.class_name, e.function_name, e.aliases.join(", "));
                 writeln!(out, "{}", line.trim_end()).context("stdout")?;
+            }
+            Ok(())
+        }
+        Command::Devices => {
+            for b in objectives::device::BackendName::ALL {
+                let line = match b.device() {
+                    Ok(d) => format!("{b:<8} {}", objectives::device::describe(&d)),
+                    Err(_) => format!("{b:<8} not in this build (rebuild with --features {b})"),
+                };
+                writeln!(out, "{line}").context("stdout")?;
             }
             Ok(())
         }

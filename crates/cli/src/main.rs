@@ -2,10 +2,11 @@
 //!
 //! ```text
 //! objectives eval --loss LOSS --y-true T.npy --y-pred P.npy [--sample-weight W.npy] [--mask M.npy]
-//!                 [--out L.npy] [--grad G.npy] [--json]
+//!                 [--out L.npy] [--grad G.npy] [--json] [--device flex|wgpu|cuda]
 //! objectives explain --loss LOSS --y-pred-shape 64,7,16,16 [--y-true-shape …] [--sample-weight-shape …]
 //!                    [--mask-shape …]
 //! objectives list
+//! objectives devices
 //! ```
 //! Bad input prints one line to stderr and exits with code 2.
 

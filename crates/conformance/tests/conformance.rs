@@ -183,7 +183,7 @@ fn compare(vector: &Value, got: DynTensor) -> Result<(), String> {
 #[test]
 fn keras_vectors() {
     let vs = load();
-    let device = Device::flex();
+    let device = objectives::device::test_device();
     let filter = std::env::var("OBJECTIVES_VECTORS").ok();
     let (mut passed, mut failed, mut pending) = (vec![], vec![], std::collections::BTreeMap::<String, usize>::new());
     let fused_before = objectives::fused::calls_on_this_thread();

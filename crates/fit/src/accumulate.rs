@@ -25,7 +25,7 @@ pub(crate) fn accumulated_step<const DI: usize, M: Model<DI>>(
     batch: &Dataset<DI>,
     k: usize,
     trackers: &mut Trackers,
-) -> Result<(M, f64)> {
+) -> Result<(M, DynTensor)> {
     let n = batch.len();
     let size = n.div_ceil(k).max(1);
     let micro: Vec<Dataset<DI>> =
@@ -44,7 +44,8 @@ pub(crate) fn accumulated_step<const DI: usize, M: Model<DI>>(
     }
     // Pass 2: each micro-batch's exact share of the batch loss, back-propagated and accumulated.
     let mut acc = GradientsAccumulator::<M>::new();
-    let mut per_output = vec![0.0; outputs];
+    // Per-output loss of the batch, summed on the device (read back lazily by the trackers).
+    let mut per_output: Vec<Option<DynTensor>> = vec![None; outputs];
     let mut all_preds: Vec<Vec<DynTensor>> = vec![vec![]; outputs];
     for mb in &micro {
         let preds = model.forward(mb.x.clone());
@@ -52,7 +53,11 @@ pub(crate) fn accumulated_step<const DI: usize, M: Model<DI>>(
         for (o, (loss, w)) in compiled.resolve(outputs)?.iter().enumerate() {
             let part = loss.partial(&mb.y[o], &preds[o], sample_weight(mb, o), mask_of(mb, o))?;
             let s = part.share(totals[o]);
-            per_output[o] += s.to_vec_f64()?.first().copied().unwrap_or(f64::NAN);
+            let detached = s.clone().map(|t| t.detach());
+            per_output[o] = Some(match per_output[o].take() {
+                None => detached,
+                Some(acc) => acc.zip_with(detached, |a, b| a.add(b))?,
+            });
             let s = s.map(|t| t.mul_scalar(*w));
             share = Some(match share {
                 None => s,
@@ -66,10 +71,22 @@ pub(crate) fn accumulated_step<const DI: usize, M: Model<DI>>(
             all_preds[o].push(p.map(|t| t.detach()));
         }
     }
-    let total: f64 = per_output.iter().zip(&losses_w).map(|(l, w)| l * w).sum();
+    let per_output: Vec<DynTensor> = per_output
+        .into_iter()
+        .map(|l| l.ok_or_else(|| FitError::Data("accumulation needs at least one micro-batch".into())))
+        .collect::<Result<_>>()?;
+    let mut total: Option<DynTensor> = None;
+    for (l, w) in per_output.iter().zip(&losses_w) {
+        let lw = l.clone().map(|t| t.mul_scalar(*w));
+        total = Some(match total {
+            None => lw,
+            Some(acc) => acc.zip_with(lw, |a, b| a.add(b))?,
+        });
+    }
+    let total = total.ok_or_else(|| FitError::Data("the model returned no outputs".into()))?;
     // Metrics on the whole batch's predictions.
     let preds: Vec<DynTensor> = all_preds.into_iter().map(concat_rows).collect::<Result<_>>()?;
-    trackers.update(compiled, batch, &preds, total, &per_output)?;
+    trackers.update(compiled, batch, &preds, &total, &per_output)?;
     let model = compiled.optimizer.step(compiled.learning_rate, model, acc.grads());
     Ok((model, total))
 }

@@ -25,7 +25,17 @@ pub struct Context<'a, M> {
 
 /// A hook into [`crate::fit`]. Every method has a default that does nothing.
 pub trait Callback<M> {
-    /// After each training batch, with the running logs.
+    /// Whether [`Callback::on_batch_end`] reads its logs. Batch logs are read back from the
+    /// device, which on a GPU waits for the step to finish: `fit` builds them only when a
+    /// callback says it wants them (and then `on_batch_end` gets the running logs with the batch
+    /// `loss`); otherwise `on_batch_end` gets empty logs and the step does not wait. The default
+    /// is `true`; a callback that ignores batch logs should return `false`.
+    fn wants_batch_logs(&self) -> bool {
+        true
+    }
+
+    /// After each training batch, with the running logs (empty unless some callback
+    /// [wants them](Callback::wants_batch_logs)).
     ///
     /// # Errors
     /// Any error stops training and is returned by `fit`.
@@ -164,6 +174,10 @@ impl<M> EarlyStopping<M> {
 }
 
 impl<M: Clone> Callback<M> for EarlyStopping<M> {
+    fn wants_batch_logs(&self) -> bool {
+        false
+    }
+
     fn on_epoch_end(&mut self, epoch: usize, logs: &BTreeMap<String, f64>, ctx: &mut Context<'_, M>) -> Result<()> {
         // Keras 3's rule: count, reset on improvement, stop once `wait >= patience` (not at epoch 0).
         let v = self.monitor.value(logs)?;
@@ -221,6 +235,10 @@ impl CsvLogger {
 }
 
 impl<M> Callback<M> for CsvLogger {
+    fn wants_batch_logs(&self) -> bool {
+        false
+    }
+
     fn on_epoch_end(&mut self, epoch: usize, logs: &BTreeMap<String, f64>, ctx: &mut Context<'_, M>) -> Result<()> {
         let mut h = ctx.history.clone();
         h.push(epoch, logs);
@@ -259,6 +277,10 @@ impl ModelCheckpoint {
 }
 
 impl<M: Module + Clone> Callback<M> for ModelCheckpoint {
+    fn wants_batch_logs(&self) -> bool {
+        false
+    }
+
     fn on_epoch_end(&mut self, epoch: usize, logs: &BTreeMap<String, f64>, ctx: &mut Context<'_, M>) -> Result<()> {
         if self.save_best_only && !self.monitor.improved(self.monitor.value(logs)?) {
             return Ok(());
@@ -331,6 +353,10 @@ impl ReduceLROnPlateau {
 }
 
 impl<M> Callback<M> for ReduceLROnPlateau {
+    fn wants_batch_logs(&self) -> bool {
+        false
+    }
+
     fn on_epoch_end(&mut self, _epoch: usize, logs: &BTreeMap<String, f64>, ctx: &mut Context<'_, M>) -> Result<()> {
         if !(self.factor > 0.0 && self.factor < 1.0) {
             return Err(FitError::Config(format!("ReduceLROnPlateau factor must be in (0, 1), got {}", self.factor)));

@@ -14,7 +14,7 @@ pub(crate) fn batch_losses<const DI: usize>(
     compiled: &Compiled,
     preds: &[DynTensor],
     batch: &Dataset<DI>,
-) -> Result<(DynTensor, Vec<f64>)> {
+) -> Result<(DynTensor, Vec<DynTensor>)> {
     if preds.len() != batch.y.len() {
         return Err(FitError::Data(format!(
             "the model returned {} outputs but the data has {} targets",
@@ -35,7 +35,7 @@ pub(crate) fn batch_losses<const DI: usize>(
                 loss.reduction()
             )));
         }
-        values.push(l.to_vec_f64()?.first().copied().unwrap_or(f64::NAN));
+        values.push(l.clone().map(|t| t.detach()));
         let weighted = l.map(|t| t.mul_scalar(*w));
         total = Some(match total {
             None => weighted,

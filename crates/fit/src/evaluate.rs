@@ -32,10 +32,9 @@ pub(crate) fn evaluate_batches<const DI: usize, M: Model<DI>>(
         let preds: Vec<DynTensor> =
             eval_model.forward(batch.x.clone()).into_iter().map(|p| p.map(|t| t.detach())).collect();
         let (total, values) = batch_losses(compiled, &preds, &batch)?;
-        let total_value = total.to_vec_f64()?.first().copied().unwrap_or(f64::NAN);
-        trackers.update(compiled, &batch, &preds, total_value, &values)?;
+        trackers.update(compiled, &batch, &preds, &total, &values)?;
     }
-    Ok(trackers.logs(compiled, prefix))
+    trackers.logs(compiled, prefix)
 }
 
 /// Keras's `Model.evaluate`: the loss and metrics over `data`, as a map.

@@ -144,32 +144,44 @@ impl MeanTracker {
     }
 }
 
-/// Adds one batch to a metric's tracker, with optional weights per sample or per value.
-pub(crate) fn update(
-    metric: &Metric,
-    tracker: &mut MeanTracker,
-    y_true: &DynTensor,
-    y_pred: &DynTensor,
-    weight: Option<&DynTensor>,
-) -> Result<()> {
-    let v = metric.values(y_true, y_pred)?.to_vec_f64()?;
-    let Some(w) = weight else {
+/// Checks that a metric's weights pair with its values (one weight per sample, or per value),
+/// before the values are read.
+///
+/// # Errors
+/// [`FitError::Data`] naming the metric and both counts.
+pub(crate) fn check_weight(metric: &Metric, values: &DynTensor, weight: Option<&DynTensor>) -> Result<()> {
+    match weight {
+        Some(w) if w.numel() == 0 || !values.numel().is_multiple_of(w.numel()) => {
+            Err(mismatch(metric, w.numel(), values.numel()))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn mismatch(metric: &Metric, weights: usize, values: usize) -> FitError {
+    FitError::Data(format!(
+        "{}: {weights} weights for {values} metric values; pass one weight per sample",
+        metric.name()
+    ))
+}
+
+/// Adds one batch's metric values (read back) to its tracker, with optional weights per sample
+/// or per value.
+///
+/// # Errors
+/// Weights that do not pair with the values ([`check_weight`]).
+pub(crate) fn add_values(metric: &Metric, tracker: &mut MeanTracker, v: Vec<f64>, w: Option<Vec<f64>>) -> Result<()> {
+    let Some(w) = w else {
         v.into_iter().for_each(|x| tracker.add(x, 1.0));
         return Ok(());
     };
-    let w = w.to_vec_f64()?;
-    if !w.is_empty() && v.len() % w.len() == 0 {
+    if !w.is_empty() && v.len().is_multiple_of(w.len()) {
         let per = v.len() / w.len();
         for (i, x) in v.into_iter().enumerate() {
             tracker.add(x, w[i / per]);
         }
         Ok(())
     } else {
-        Err(FitError::Data(format!(
-            "{}: {} weights for {} metric values; pass one weight per sample",
-            metric.name(),
-            w.len(),
-            v.len()
-        )))
+        Err(mismatch(metric, w.len(), v.len()))
     }
 }

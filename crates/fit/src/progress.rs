@@ -6,6 +6,9 @@ use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+/// How often (in steps) the bar refreshes its logs; the step count and ETA move every step.
+pub(crate) const REFRESH_EVERY: usize = 10;
+
 /// One epoch's bar.
 pub(crate) struct Progress {
     bar: ProgressBar,
@@ -31,8 +34,19 @@ impl Progress {
         Self { bar, lines: verbose == 2 || (verbose == 1 && !tty) }
     }
 
-    pub(crate) fn step(&self, logs: &BTreeMap<String, f64>) {
+    /// Whether the bar shows logs after `step`: when it is visible, every [`REFRESH_EVERY`] steps
+    /// (reading the logs waits for the device, so not every step).
+    pub(crate) fn refresh_due(&self, step: usize) -> bool {
+        !self.bar.is_hidden() && step.is_multiple_of(REFRESH_EVERY)
+    }
+
+    /// Shows `logs` on the bar.
+    pub(crate) fn show(&self, logs: &BTreeMap<String, f64>) {
         self.bar.set_message(format_logs(logs));
+    }
+
+    /// One step done.
+    pub(crate) fn advance(&self) {
         self.bar.inc(1);
     }
 

@@ -2,6 +2,8 @@
 //! [`fit_loader`] on a burn [`DataLoader`], one optimizer step per batch (or per accumulated
 //! batch), the epoch's logs, validation, callbacks and the progress bar.
 
+use std::collections::BTreeMap;
+
 use burn::data::dataloader::DataLoader;
 use burn::optim::GradientsParams;
 
@@ -191,25 +193,32 @@ fn train_loop<'d, const DI: usize, M: Model<DI>, V: Fn() -> Batches<'d, DI>>(
             }
             seen += 1;
             trackers.ensure_outputs(compiled, batch.y.len())?;
-            let total_value = if options.accumulation_steps > 1 {
-                let (m, total_value) =
-                    accumulated_step(model, compiled, &batch, options.accumulation_steps, &mut trackers)?;
+            // The batch's loss stays on the device: read only when logs are wanted below.
+            let total = if options.accumulation_steps > 1 {
+                let (m, total) = accumulated_step(model, compiled, &batch, options.accumulation_steps, &mut trackers)?;
                 model = m;
-                total_value
+                total
             } else {
                 let preds = model.forward(batch.x.clone());
                 let (total, values) = batch_losses(compiled, &preds, &batch)?;
-                let total_value = total.to_vec_f64()?.first().copied().unwrap_or(f64::NAN);
-                trackers.update(compiled, &batch, &preds, total_value, &values)?;
+                trackers.update(compiled, &batch, &preds, &total, &values)?;
+                let detached = total.clone().map(|t| t.detach());
                 let grads = total.into_padded().backward();
                 let grads = GradientsParams::from_grads(grads, &model);
                 model = compiled.optimizer.step(compiled.learning_rate, model, grads);
-                total_value
+                detached
             };
-            let logs = trackers.logs(compiled, "");
-            progress.step(&logs);
-            let mut batch_logs = logs.clone();
-            batch_logs.insert("loss".into(), total_value);
+            let wanted = callbacks.iter().any(|c| c.wants_batch_logs());
+            let mut batch_logs = BTreeMap::new();
+            if wanted || progress.refresh_due(step) {
+                let logs = trackers.logs(compiled, "")?;
+                progress.show(&logs);
+                if wanted {
+                    batch_logs = logs;
+                    batch_logs.insert("loss".into(), total.to_vec_f64()?.first().copied().unwrap_or(f64::NAN));
+                }
+            }
+            progress.advance();
             let mut state = State { lr: compiled.learning_rate, stop: &mut stop, replace: &mut replace };
             notify(callbacks, &model, &history, &mut state, |cb, ctx| cb.on_batch_end(step, &batch_logs, ctx))?;
             compiled.learning_rate = state.lr;
@@ -221,7 +230,7 @@ fn train_loop<'d, const DI: usize, M: Model<DI>, V: Fn() -> Batches<'d, DI>>(
             return Err(FitError::Data(format!("epoch {} had no training batches", epoch + 1)));
         }
         last_steps = seen;
-        let mut logs = trackers.logs(compiled, "");
+        let mut logs = trackers.logs(compiled, "")?;
         if let Some(v) = &validation {
             logs.extend(evaluate_batches(&model, compiled, v(), "val_")?);
         }

@@ -70,7 +70,7 @@ fn quiet() -> FitOptions {
 #[test]
 fn epoch_loss_is_weighted_by_batch_size_as_keras() {
     // Spec §3.4: batches of 4 (loss 1.0) and 1 (loss 90.0 with weight 10) → 18.8, not 6.71.
-    let d = Device::flex().autodiff();
+    let d = objectives::device::test_device().autodiff();
     let x = column(&[0.0; 5], &d);
     let y = column(&[1.0, 1.0, 1.0, 1.0, 3.0], &d);
     let w = Tensor::<1>::from_floats([1.0, 1.0, 1.0, 1.0, 10.0], &d);
@@ -89,7 +89,7 @@ fn epoch_loss_is_weighted_by_batch_size_as_keras() {
 
 #[test]
 fn fit_learns_and_reports_metrics_weighted_by_sample_weight() {
-    let d = Device::flex().autodiff();
+    let d = objectives::device::test_device().autodiff();
     let xs: Vec<f32> = (0..64).map(|i| (i as f32 / 32.0) - 1.0).collect();
     let x =
         Tensor::<2>::from_data(TensorData::new(xs.iter().flat_map(|&v| [v, v * v]).collect::<Vec<_>>(), [64, 2]), &d);
@@ -112,7 +112,7 @@ fn fit_learns_and_reports_metrics_weighted_by_sample_weight() {
 
 #[test]
 fn multi_output_total_is_the_weighted_sum_of_per_output_losses() {
-    let d = Device::flex().autodiff();
+    let d = objectives::device::test_device().autodiff();
     let x = Tensor::<2>::from_floats([[1.0, 2.0], [3.0, -1.0], [0.5, 0.5]], &d);
     let ya = column(&[1.0, 0.0, 2.0], &d);
     let yb = column(&[0.0, 1.0, -1.0], &d);
@@ -145,7 +145,7 @@ fn multi_output_total_is_the_weighted_sum_of_per_output_losses() {
 
 #[test]
 fn class_weight_and_sample_weight_together_is_an_error() {
-    let d = Device::flex().autodiff();
+    let d = objectives::device::test_device().autodiff();
     let data = Dataset::new(column(&[0.0, 1.0], &d), column(&[0.0, 1.0], &d));
     let cw: BTreeMap<usize, f64> = [(0, 1.0), (1, 5.0)].into();
     let weighted = data.clone().with_class_weight(&cw).unwrap();
@@ -155,7 +155,7 @@ fn class_weight_and_sample_weight_together_is_an_error() {
 
 #[test]
 fn callbacks_stop_restore_log_checkpoint_and_reduce_lr() {
-    let d = Device::flex().autodiff();
+    let d = objectives::device::test_device().autodiff();
     let dir = tempfile::tempdir().unwrap();
     let x = column(&[0.0; 8], &d);
     let data = Dataset::new(x.clone(), column(&[1.0; 8], &d));
@@ -193,7 +193,7 @@ fn callbacks_stop_restore_log_checkpoint_and_reduce_lr() {
 
 #[test]
 fn terminate_on_nan_stops_at_the_first_non_finite_loss() {
-    let d = Device::flex().autodiff();
+    let d = objectives::device::test_device().autodiff();
     let data = Dataset::new(column(&[0.0; 4], &d), column(&[f32::NAN, 1.0, 1.0, 1.0], &d));
     let mut compiled = Compiled::new(Box::new(MeanSquaredError::default()));
     let mut nan = TerminateOnNaN::default();
@@ -214,7 +214,7 @@ fn params(m: &Linear1) -> Vec<f32> {
 
 #[test]
 fn accumulating_micro_batches_equals_the_large_batch_step() {
-    let d = Device::flex().autodiff();
+    let d = objectives::device::test_device().autodiff();
     let n = 10;
     let xs: Vec<f32> = (0..n * 3).map(|i| ((i * 7 % 11) as f32 - 5.0) / 5.0).collect();
     let x = Tensor::<2>::from_data(TensorData::new(xs, [n, 3]), &d);
@@ -260,7 +260,7 @@ impl Model<2> for ZeroSeq {
 
 #[test]
 fn masked_timesteps_are_excluded_from_loss_and_metrics() {
-    let d = Device::flex().autodiff();
+    let d = objectives::device::test_device().autodiff();
     // Two sequences of 3 steps; the padded steps have garbage targets.
     let x = Tensor::<2>::zeros([2, 3], &d);
     let y = Tensor::<3>::from_floats([[[1.0], [2.0], [100.0]], [[3.0], [100.0], [100.0]]], &d);
@@ -306,7 +306,7 @@ impl burn::data::dataloader::batcher::Batcher<Row, Dataset<2>> for RowBatcher {
 fn a_burn_data_loader_trains_exactly_like_in_memory_data() {
     use burn::data::dataloader::DataLoaderBuilder;
     use burn::data::dataset::InMemDataset;
-    let d = Device::flex().autodiff();
+    let d = objectives::device::test_device().autodiff();
     let rows: Vec<Row> = (0..37)
         .map(|i| {
             let t = i as f32 / 18.0 - 1.0;
@@ -373,7 +373,7 @@ fn a_burn_data_loader_trains_exactly_like_in_memory_data() {
 #[test]
 fn fit_uses_the_fused_loss_on_flex_with_the_composed_results() {
     use objectives::fused::{calls_on_this_thread, with_fused};
-    let d = Device::flex().autodiff();
+    let d = objectives::device::test_device().autodiff();
     let n = 48;
     let xs: Vec<f32> = (0..n * 2).map(|i| ((i * 5 % 13) as f32 - 6.0) / 6.0).collect();
     let x = Tensor::<2>::from_data(TensorData::new(xs.clone(), [n, 2]), &d);

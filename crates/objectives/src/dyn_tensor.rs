@@ -66,11 +66,28 @@ fn reshape_any<const A: usize, const B: usize>(t: Tensor<A>, dims: [usize; B]) -
     }
 }
 
+/// A contiguous copy of `t` on GPU backends when it is not contiguous (a no-op otherwise, and on
+/// the host CPU backends).
+///
+/// burn 0.22.1's CubeCL reductions (`sum_dim`, `max_dim`, …) return wrong numbers for some
+/// non-contiguous layouts: on wgpu, a rank-4 tensor with its last two axes swapped and reduced
+/// over axis 0 sums the wrong elements. Every tensor that enters objectives passes through here,
+/// so the composed losses never reduce such a view. A reshape to one axis and back copies only
+/// what is not contiguous already.
+fn contiguous_off_cpu<const D: usize>(t: Tensor<D>) -> Tensor<D> {
+    let dims = t.dims();
+    if D < 2 || dims.contains(&0) || crate::device::is_host_cpu(&t.device()) {
+        return t;
+    }
+    let n = dims.iter().product::<usize>();
+    t.reshape([n]).reshape(dims)
+}
+
 impl<const D: usize> From<Tensor<D>> for DynTensor {
     fn from(t: Tensor<D>) -> Self {
         const { assert!(D <= MAX_RANK, "objectives handles tensors up to rank 8") };
         let shape = t.dims().to_vec();
-        Self { inner: reshape_any(t, padded(&shape)), shape }
+        Self { inner: reshape_any(contiguous_off_cpu(t), padded(&shape)), shape }
     }
 }
 
@@ -108,7 +125,7 @@ impl DynTensor {
                 inner.dims()
             )));
         }
-        Ok(Self { inner, shape })
+        Ok(Self { inner: contiguous_off_cpu(inner), shape })
     }
 
     /// Builds a tensor from data of any rank and element type on `device`.
@@ -407,15 +424,24 @@ impl DynTensor {
         Self { inner, shape }
     }
 
-    /// Sum of all elements as a rank-0 tensor, accumulated in f64 whatever the element type, so
-    /// that large reductions do not drift (a naive f32 running sum over 2²⁴ values loses
-    /// several percent). The result has the element type of `self`; gradients flow through.
+    /// Sum of all elements as a rank-0 tensor that does not drift over large reductions (a naive
+    /// f32 running sum over 2²⁴ values loses several percent). On the host CPU backends it is
+    /// accumulated in f64 (native and exact there); elsewhere (GPU backends, where f64 may be
+    /// missing, slow or wrong) it is a pairwise sum in the tensor's own dtype: blocks of
+    /// [`PAIRWISE_BLOCK`] elements summed level by level, so each value passes through about
+    /// log₃₂(n) additions of ≤ 32 terms, and no buffer larger than the input is allocated. The
+    /// result has the element type of `self`; gradients flow through.
     pub fn sum_all(self) -> Self {
         let dtype = self.inner.dtype();
-        let wide = if dtype == DType::F64 { self.inner } else { self.inner.cast(FloatDType::F64) };
-        let s = wide.sum();
+        let s = if crate::device::is_host_cpu(&self.inner.device()) {
+            let wide = if dtype == DType::F64 { self.inner } else { self.inner.cast(FloatDType::F64) };
+            wide.sum()
+        } else {
+            let n = self.numel();
+            pairwise_sum(reshape_any(self.inner, [n]))
+        };
         let s = match dtype {
-            DType::F64 => s,
+            DType::F64 => s.cast(FloatDType::F64),
             DType::F32 | DType::Flex32 => s.cast(FloatDType::F32),
             DType::F16 => s.cast(FloatDType::F16),
             DType::BF16 => s.cast(FloatDType::BF16),
@@ -425,9 +451,51 @@ impl DynTensor {
     }
 }
 
+/// The block of [`pairwise_sum`]: each level sums this many values into one.
+pub const PAIRWISE_BLOCK: usize = 32;
+
+/// Pairwise sum of a rank-1 tensor in its own dtype: zero-pad to a multiple of
+/// [`PAIRWISE_BLOCK`], sum each block, repeat until one block is left.
+fn pairwise_sum(mut t: Tensor<1>) -> Tensor<1> {
+    let mut n = t.dims()[0];
+    while n > PAIRWISE_BLOCK {
+        let blocks = n.div_ceil(PAIRWISE_BLOCK);
+        let pad = blocks * PAIRWISE_BLOCK - n;
+        if pad > 0 {
+            let zeros = Tensor::<1>::zeros([pad], (&t.device(), t.dtype()));
+            t = Tensor::cat(vec![t, zeros], 0);
+        }
+        t = t.reshape([blocks, PAIRWISE_BLOCK]).sum_dim(1).reshape([blocks]);
+        n = blocks;
+    }
+    t.sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pairwise_sums_are_accurate_in_f32() {
+        // 2^24 + 3 values in [0.5, 1.5): a sequential f32 sum drifts by ~1e-3 relative; the
+        // pairwise sum stays within 1e-6 of the f64 sum (on every backend: the flex path of
+        // sum_all is f64, so call the pairwise sum itself here).
+        let n = (1usize << 24) + 3;
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let v: Vec<f32> = (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                0.5 + (x >> 40) as f32 / (1u64 << 24) as f32
+            })
+            .collect();
+        let exact: f64 = v.iter().map(|&f| f as f64).sum();
+        let device = crate::device::from_env().unwrap_or_else(|_| Device::flex());
+        let t = Tensor::<1>::from_data(TensorData::new(v, [n]), &device);
+        let got = pairwise_sum(t).into_scalar::<f32>() as f64;
+        assert!(((got - exact) / exact).abs() < 1e-6, "pairwise {got} vs f64 {exact}");
+    }
 
     #[test]
     fn broadcast_rules_are_numpy() {

@@ -178,6 +178,34 @@ pub enum LossError {
     #[error("unsupported dtype `{0}`; losses compute in \"float32\" (default) or \"float64\"")]
     UnsupportedDtype(String),
 
+    /// A backend name that is not one of the four.
+    #[error("unknown backend `{0}`; choose one of flex, wgpu, cuda, ndarray")]
+    UnknownBackend(String),
+
+    /// A backend whose cargo feature this build does not have.
+    #[error(
+        "this build has no `{backend}` backend; rebuild with `--features {backend}` \
+         (e.g. `cargo build --release -p objectives-cli --features {backend}`)"
+    )]
+    BackendNotBuilt {
+        /// The backend's name.
+        backend: &'static str,
+    },
+
+    /// f64 asked of a device whose f64 arithmetic was found wrong.
+    #[error(
+        "{what} in float64 on {device}: this device computes float64 wrongly (checked once: sums, \
+         and exp/log/tanh/pow, which Vulkan defines for 32-bit floats only), so no float64 result \
+         is returned; compute in float32 (the default dtype), or use the flex or cuda backend for \
+         float64"
+    )]
+    UnreliableF64 {
+        /// The device, as [`crate::device::describe`] gives it.
+        device: String,
+        /// What was asked.
+        what: String,
+    },
+
     /// Reading or converting tensor data failed.
     #[error("tensor data: {0}")]
     Data(String),

@@ -29,6 +29,7 @@
 mod args;
 pub mod atomic;
 pub mod custom;
+pub mod device;
 pub mod domain;
 pub mod dyn_tensor;
 pub mod error;

@@ -285,6 +285,9 @@ fn values_and_mask<L: Loss + ?Sized>(
     mask: Option<&DynTensor>,
 ) -> Result<(DynTensor, Option<DynTensor>)> {
     let dtype = loss.dtype();
+    if dtype == FloatDType::F64 {
+        crate::device::check_f64(&y_pred.device(), loss.class_name())?;
+    }
     let y_true = y_true.clone().cast(dtype);
     let y_pred = y_pred.clone().cast(dtype);
     let LossValues { values, mask: out_mask } = loss.per_sample(&y_true, &y_pred)?;

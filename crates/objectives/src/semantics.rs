@@ -159,10 +159,10 @@ fn keras1(values: DynTensor, sample_weight: Option<DynTensor>, mask: Option<DynT
 mod tests {
     //! The worked example of the specification, §4.3.
     use super::*;
-    use burn::tensor::{Device, TensorData};
+    use burn::tensor::TensorData;
 
     fn t(v: &[f32], shape: &[usize]) -> DynTensor {
-        DynTensor::from_data(TensorData::new(v.to_vec(), shape.to_vec()), &Device::flex())
+        DynTensor::from_data(TensorData::new(v.to_vec(), shape.to_vec()), &crate::device::test_device())
             .unwrap_or_else(|e| panic!("{e}"))
     }
 

@@ -193,10 +193,10 @@ pub(crate) fn dtype_of(x: &DynTensor) -> burn::tensor::FloatDType {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::tensor::{Device, Tensor};
+    use burn::tensor::Tensor;
 
     fn t<const D: usize>(shape: [usize; D]) -> DynTensor {
-        Tensor::<D>::ones(shape, &Device::flex()).into()
+        Tensor::<D>::ones(shape, &crate::device::test_device()).into()
     }
 
     #[test]

@@ -4,12 +4,12 @@
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // test code: failing loudly is the point
 
-use burn::tensor::{Device, Distribution, Tensor};
+use burn::tensor::{Distribution, Tensor};
 use objectives::prelude::*;
 
 #[test]
 fn reducing_2_pow_24_elements_matches_f64_reference() -> objectives::Result<()> {
-    let d = Device::flex();
+    let d = objectives::device::test_device();
     let (rows, cols) = (4096usize, 4097usize); // 16_781_312 > 2^24 elements
     let x = Tensor::<2>::random([rows, cols], Distribution::Uniform(0.0, 2.145), &d);
     let w = Tensor::<1>::random([rows], Distribution::Uniform(0.5, 1.5), &d);

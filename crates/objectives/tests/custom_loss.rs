@@ -16,7 +16,7 @@ fn discount(h: usize, w: usize) -> Vec<f32> {
 #[test]
 fn custom_border_loss_equals_builtin_with_position_weights() {
     let (b, c, h, w) = (3, 7, 16, 16);
-    let d = Device::flex().autodiff();
+    let d = objectives::device::test_device().autodiff();
     let y_true = Tensor::<4>::random([b, c, h, w], Distribution::Normal(0.0, 1.0), &d);
     let y_pred = Tensor::<4>::random([b, c, h, w], Distribution::Normal(0.0, 1.0), &d).require_grad();
     let map = DynTensor::from(Tensor::<2>::from_data(TensorData::new(discount(h, w), [h, w]), &d));
@@ -44,7 +44,7 @@ fn custom_border_loss_equals_builtin_with_position_weights() {
 
 #[test]
 fn custom_loss_gets_weights_masks_and_partials() {
-    let d = Device::flex();
+    let d = objectives::device::test_device();
     let sq = custom_loss("elementwise_squared_error", |t: &DynTensor, p: &DynTensor| {
         t.clone().zip_with(p.clone(), |t, p| t.sub(p).square())
     });

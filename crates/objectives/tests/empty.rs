@@ -17,7 +17,7 @@
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // test code: failing loudly is the point
 
-use burn::tensor::{Device, FloatDType, Tensor, TensorData};
+use burn::tensor::{FloatDType, Tensor, TensorData};
 use objectives::domain::Domain;
 use objectives::prelude::*;
 use objectives::registry::{ALL_LOSSES, LossEntry};
@@ -55,7 +55,7 @@ fn build(entry: &LossEntry, reduction: Reduction) -> Box<dyn Loss> {
 }
 
 fn full(shape: &[usize], value: f64) -> DynTensor {
-    DynTensor::full(shape, value, FloatDType::F32, &Device::flex()).unwrap()
+    DynTensor::full(shape, value, FloatDType::F32, &objectives::device::test_device()).unwrap()
 }
 
 /// The result has shape `shape` and holds exactly `values` (`==`: NaN never passes; an empty sum
@@ -70,7 +70,7 @@ fn assert_result(r: Result<DynTensor>, shape: &[usize], values: &[f32], what: &s
 
 #[test]
 fn empty_batch_gives_keras_results() {
-    let d = Device::flex();
+    let d = objectives::device::test_device();
     let t: DynTensor = Tensor::<2>::zeros([0, 3], &d).into();
     let p = DynTensor::from_data(TensorData::new(Vec::<f32>::new(), [0, 3]), &d).unwrap();
     assert_eq!(p.shape(), &[0, 3]);

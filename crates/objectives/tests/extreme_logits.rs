@@ -5,7 +5,7 @@
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // test code: failing loudly is the point
 
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Tensor;
 use objectives::fused::{calls_on_this_thread, with_fused};
 use objectives::prelude::*;
 
@@ -36,7 +36,7 @@ fn close(a: &[f32], b: &[f32]) -> bool {
 
 #[test]
 fn binary_losses_with_logits_of_1e4() {
-    let d = Device::flex().autodiff();
+    let d = objectives::device::test_device().autodiff();
     let t: DynTensor = Tensor::<2>::from_floats([[1., 0., 1., 0.]], &d).into();
     let x = Tensor::<2>::from_floats([[-1e4, 1e4, 1e4, -1e4]], &d);
     // Both have a fused kernel from logits: one fused evaluation when it is on, none when off.
@@ -59,7 +59,7 @@ fn binary_losses_with_logits_of_1e4() {
 
 #[test]
 fn categorical_losses_with_logits_of_1e4() {
-    let d = Device::flex().autodiff();
+    let d = objectives::device::test_device().autodiff();
     let x = Tensor::<2>::from_floats([[1e4, -1e4, 0.0]], &d);
     let onehot: DynTensor = Tensor::<2>::from_floats([[0., 0., 1.]], &d).into();
     let labels: DynTensor = Tensor::<1>::from_floats([2.], &d).into();
@@ -96,7 +96,7 @@ fn get_with(class: &str, config: &str) -> Box<dyn Loss> {
 #[test]
 fn gradients_at_zero_logits_and_exact_fits_are_keras_s() {
     use burn::tensor::{Tensor, TensorData};
-    let d = burn::tensor::Device::flex().autodiff();
+    let d = objectives::device::test_device().autodiff();
     for fused in [false, true] {
         with_fused(fused, || {
             let t = Tensor::<2>::from_data(TensorData::new(vec![0.0f32, 1.0, 1.0, 0.0], [2, 2]), &d);

@@ -124,7 +124,7 @@ impl Case {
 
 #[test]
 fn ones_weights_and_all_true_masks_change_nothing() {
-    let d = Device::flex();
+    let d = objectives::device::test_device();
     runner(192, 1)
         .run(&case(), |c| {
             let loss = c.loss();
@@ -149,7 +149,7 @@ fn ones_weights_and_all_true_masks_change_nothing() {
 
 #[test]
 fn masking_rows_equals_dropping_them() {
-    let d = Device::flex();
+    let d = objectives::device::test_device();
     runner(192, 2)
         .run(&case(), |c| {
             for reduction in [Reduction::SumOverBatchSize, Reduction::MeanWithSampleWeight] {
@@ -194,7 +194,7 @@ fn masking_rows_equals_dropping_them() {
 
 #[test]
 fn axis_one_equals_moving_the_axis_last() {
-    let d = Device::flex();
+    let d = objectives::device::test_device();
     runner(192, 3)
         .run(&case(), |c| {
             if dense()[c.loss] == "cosine_similarity" {
@@ -238,7 +238,7 @@ fn axis_one_equals_moving_the_axis_last() {
 
 #[test]
 fn permuting_the_batch_changes_nothing() {
-    let d = Device::flex();
+    let d = objectives::device::test_device();
     runner(192, 4)
         .run(&case(), |c| {
             let loss = c.loss();
@@ -275,7 +275,7 @@ fn permuting_the_batch_changes_nothing() {
 
 #[test]
 fn finite_inputs_give_finite_losses_and_gradients() {
-    let d = Device::flex().autodiff();
+    let d = objectives::device::test_device().autodiff();
     runner(192, 5)
         .run(&case(), |c| {
             let loss = c.loss();
@@ -330,7 +330,7 @@ fn keras_json_round_trip_is_the_identity() {
 
 #[test]
 fn non_finite_values_propagate_and_the_check_names_the_first() {
-    for device in [Device::flex(), Device::flex().autodiff()] {
+    for device in [objectives::device::test_device(), objectives::device::test_device().autodiff()] {
         for name in dense() {
             for logits in [false, true] {
                 for bad in [f32::NAN, f32::INFINITY] {

@@ -61,7 +61,7 @@ fn rows(v: &[f32], row: usize, lo: usize, hi: usize) -> Vec<f32> {
 
 /// Whole-batch loss and gradient, and merged loss and summed per-part gradients.
 fn check(loss: &dyn Loss, batch: &Batch) -> Result<(), TestCaseError> {
-    let ad = Device::flex().autodiff();
+    let ad = objectives::device::test_device().autodiff();
     let (b, t, c) = (batch.b, batch.t, batch.c);
     let shape = [b, t, c];
     let weight = |lo: usize, hi: usize| {
@@ -139,7 +139,7 @@ proptest! {
 /// The mean-of-means error: two micro-batches with unequal numbers of valid positions.
 #[test]
 fn mean_of_means_is_wrong_and_partials_are_exact() {
-    let d = Device::flex();
+    let d = objectives::device::test_device();
     let mse = MeanSquaredError::default();
     // Per-position losses (B=2, T=3, one feature): [[1, 2, 3], [4, 5, 6]] against zeros.
     let y_pred = dyn_from(&[1., 2f32.sqrt(), 3f32.sqrt(), 2., 5f32.sqrt(), 6f32.sqrt()], &[2, 3, 1], &d);
@@ -172,7 +172,7 @@ fn mean_of_means_is_wrong_and_partials_are_exact() {
 
 #[test]
 fn unsplittable_cases_are_refused() {
-    let d = Device::flex();
+    let d = objectives::device::test_device();
     let y = dyn_from(&[0.5, 0.2, 0.1, 0.9], &[2, 2], &d);
     assert!(MeanSquaredError::default().with_reduction(Reduction::None).partial(&y, &y, None, None).is_err());
     assert!(Dice::default().partial(&y, &y, None, None).is_err());

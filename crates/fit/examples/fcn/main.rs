@@ -4,7 +4,9 @@
 //! synthetic but learnable task generated in-process. It prints the loss's `explain` plan, trains
 //! with a progress bar and validation, and writes the history as CSV and its curves as PNG and SVG.
 //!
-//! Run: `cargo run --release --example fcn` (add `-- --epochs 20` for longer training).
+//! Run: `cargo run --release --example fcn` (add `-- --epochs 20` for longer training, and
+//! `-- --device wgpu` to train on a GPU through burn's wgpu backend, built with `--features wgpu`;
+//! `cuda` likewise with `--features cuda`).
 
 mod net;
 
@@ -77,9 +79,16 @@ fn position_weights(n: usize, device: &Device) -> Tensor<3> {
     Tensor::<3>::from_data(TensorData::new(all, [n, H, W]), device)
 }
 
+/// The value after `flag` on the command line.
+fn arg(flag: &str) -> Option<String> {
+    std::env::args().skip_while(|a| a != flag).nth(1)
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let epochs = std::env::args().skip_while(|a| a != "--epochs").nth(1).and_then(|e| e.parse().ok()).unwrap_or(8);
-    let device = Device::flex().autodiff();
+    let epochs = arg("--epochs").and_then(|e| e.parse().ok()).unwrap_or(8);
+    let backend: objectives::device::BackendName = arg("--device").as_deref().unwrap_or("flex").parse()?;
+    let device = backend.device()?.autodiff();
+    println!("device: {}", objectives::device::describe(&device));
     let n = 640;
     let (x, y) = synthetic(n, 7, &device);
     let data = Dataset::new(x, y).with_sample_weight(position_weights(n, &device));

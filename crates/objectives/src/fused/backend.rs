@@ -2,9 +2,9 @@
 //! single-pass kernels, and an Autodiff implementation whose backward reuses the gradient the
 //! forward pass computed.
 //!
-//! Only these two are routed: `try_fused` sends a tensor here only when it lives on
-//! Flex (with or without autodiff); every other backend takes the composed path, which is the
-//! reference these kernels are tested against.
+//! `try_fused` sends a tensor here only when it lives on Flex or on a CubeCL device (wgpu, CUDA),
+//! with or without autodiff; every other backend takes the composed path, which is the reference
+//! these kernels are tested against.
 
 use burn::backend::autodiff::Autodiff;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
@@ -50,6 +50,10 @@ pub struct Inputs<B: Backend> {
     /// Mask.
     #[extension_type]
     pub mask: Factor<B>,
+    /// On CubeCL devices, `[1 / divisor, mask rescale]` computed on the device (so that nothing is
+    /// read back to the host); absent on Flex, whose kernels compute them in place.
+    #[extension_type]
+    pub scalars: Factor<B>,
 }
 
 /// The reduced loss (shape `[1]`) and its gradient with respect to `pred`.
@@ -61,8 +65,9 @@ pub struct ValueAndGrad<B: Backend> {
     pub grad: FloatTensor<B>,
 }
 
-/// Fused loss kernels as a backend extension (Flex and Autodiff).
-#[backend_extension(Flex: cfg(feature = "flex"), Autodiff)]
+/// Fused loss kernels as a backend extension: Flex (the CPU kernels), burn's CubeCL backend
+/// (wgpu, CUDA: [`super::cube`]) and Autodiff over either.
+#[backend_extension(Flex: cfg(feature = "flex"), Cube: cfg(feature = "cube"), Autodiff)]
 pub trait FusedLossBackend: Backend {
     /// The reduced loss, shape `[1]`; differentiable with respect to `inputs.pred` on Autodiff.
     fn fused_loss(#[extension_type] inputs: Inputs<Self>, spec: Spec) -> FloatTensor<Self>;
@@ -111,6 +116,7 @@ mod flex {
         let target = match &inputs.target {
             Target::Dense(t) | Target::Labels(t) => contiguous(t),
         };
+        // `inputs.scalars` is for the CubeCL kernels; run_kernel computes them from the weights.
         let mut grad = crate::fused::pool::take(pred.len());
         let value = crate::fused::run_kernel(spec, &target, &pred, sample.as_deref(), mask.as_deref(), &mut grad);
         let shape = inputs.pred.layout().shape().clone();
@@ -140,6 +146,11 @@ impl<B: Backend> Backward<B, 1> for FusedBackward {
     fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
         let saved = ops.state;
         unary::<B, _>(ops.parents, ops.node, grads, |grad_out| {
+            if !on_host::<B>() {
+                // On a GPU, reading the incoming gradient back would stall the step: multiply.
+                let ones = vec![1; saved.shape().num_dims()];
+                return B::float_mul(saved, B::float_reshape(grad_out, ones.into()));
+            }
             let g = block_on(B::float_into_data(grad_out.clone()))
                 .ok()
                 .and_then(|d| d.convert::<f64>().try_to_vec::<f64>().ok())
@@ -156,6 +167,15 @@ impl<B: Backend> Backward<B, 1> for FusedBackward {
             }
         });
     }
+}
+
+/// Whether `B` computes on the host (Flex), where reading a scalar back costs nothing.
+fn on_host<B: Backend>() -> bool {
+    #[cfg(feature = "flex")]
+    if std::any::TypeId::of::<B>() == std::any::TypeId::of::<burn::backend::Flex>() {
+        return true;
+    }
+    false
 }
 
 /// Waits for a backend read (ready at once on CPU backends).
@@ -183,8 +203,9 @@ fn inner_inputs<B: Backend, C: CheckpointStrategy>(
     };
     let sample = factor(inputs.sample);
     let mask = factor(inputs.mask);
+    let scalars = factor(inputs.scalars);
     let pred = inputs.pred;
-    (Inputs { target, pred: pred.primitive().clone(), sample, mask }, pred)
+    (Inputs { target, pred: pred.primitive().clone(), sample, mask, scalars }, pred)
 }
 
 impl<B: FusedLossBackend, C: CheckpointStrategy> FusedLossBackend for Autodiff<B, C> {

@@ -5,7 +5,8 @@
 //! again backwards); a fused loss reads `y_true`, `y_pred` and the weights once and writes the
 //! gradient once. The public API does not change: [`crate::LossExt::compute`] takes this path when
 //!
-//! - the tensors live on burn's Flex backend (with or without autodiff) and are f32,
+//! - the tensors live on burn's Flex backend or on a CubeCL device (wgpu, CUDA), with or without
+//!   autodiff, and are f32,
 //! - the loss has a fused kernel ([`FusedKind`]): MSE, MAE, Huber, LogCosh, MSLE, MAPE, Poisson,
 //!   Hinge, SquaredHinge, binary and binary focal cross-entropy from logits, categorical and
 //!   sparse categorical cross-entropy from logits — along any `axis`,
@@ -25,6 +26,8 @@
 //! turns the path off or on for the current thread (benchmarks and tests compare both).
 
 pub mod backend;
+#[cfg(feature = "cube")]
+mod cube;
 pub(crate) mod kernels;
 #[cfg(feature = "flex")]
 mod pool;
@@ -113,8 +116,24 @@ pub fn with_fused<T>(enabled: bool, f: impl FnOnce() -> T) -> T {
     out
 }
 
-fn on_flex(t: &DynTensor) -> bool {
-    matches!(t.device().inner().as_dispatch(), DispatchDevice::Flex(_))
+/// Where the fused kernels run: Flex (the CPU kernels, [`kernels`]) or a CubeCL device (wgpu,
+/// CUDA: the GPU kernels of `cube.rs`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Home {
+    Flex,
+    #[cfg(feature = "cube")]
+    Cube,
+}
+
+fn home(t: &DynTensor) -> Option<Home> {
+    match t.device().inner().as_dispatch() {
+        #[cfg(feature = "flex")]
+        DispatchDevice::Flex(_) => Some(Home::Flex),
+        #[cfg(feature = "cube")]
+        DispatchDevice::Cube(_) => Some(Home::Cube),
+        #[allow(unreachable_patterns)]
+        _ => None,
+    }
 }
 
 /// The fused loss, or `None` where the fused path does not apply (see the module docs).
@@ -130,10 +149,11 @@ pub(crate) fn try_fused(
     if !ENABLED.with(Cell::get) || reduction == Reduction::None || loss_dtype != FloatDType::F32 {
         return None;
     }
-    if y_pred.dtype() != DType::F32 || !on_flex(y_pred) || y_pred.rank() == 0 {
+    let place = home(y_pred)?;
+    if y_pred.dtype() != DType::F32 || y_pred.rank() == 0 {
         return None;
     }
-    let constant = |t: &DynTensor| !t.padded().is_require_grad() && on_flex(t);
+    let constant = |t: &DynTensor| !t.padded().is_require_grad() && home(t) == Some(place);
     if !constant(y_true) || sample_weight.is_some_and(|w| !constant(w)) || mask.is_some_and(|m| !constant(m)) {
         return None;
     }
@@ -233,16 +253,90 @@ pub(crate) fn try_fused(
         None => Factor::Absent,
         Some(w) => Factor::Present(w.clone().cast(FloatDType::F32).into_padded().into_dispatch()),
     };
+    let scalars = match place {
+        Home::Flex => Factor::Absent,
+        #[cfg(feature = "cube")]
+        Home::Cube => {
+            Factor::Present(device_scalars(&spec, n_reduced, sample_weight, mask, &y_pred.device()).into_dispatch())
+        }
+    };
     let inputs = Inputs {
         target,
         pred: y_pred.clone().into_padded().into_dispatch(),
         sample: factor(sample_weight),
         mask: factor(mask),
+        scalars,
     };
     CALLS.fetch_add(1, Ordering::Relaxed);
     CALLS_HERE.with(|c| c.set(c.get() + 1));
     let value = Tensor::<1>::from_dispatch(<burn::backend::Dispatch as FusedLossBackend>::fused_loss(inputs, spec));
     Some(Ok(DynTensor::from(value).reshape(vec![])))
+}
+
+/// `[1 / divisor, mask rescale]` of `spec` as a device tensor, computed with tensor ops on the
+/// weights' device and never read back: what [`run_kernel`] computes on the host for Flex, for
+/// the GPU kernels. The divisor is 0-safe (a zero divisor gives a scale of 0, Keras's
+/// divide-no-nan), the counts are [`DynTensor::sum_all`]'s accurate sums.
+#[cfg(feature = "cube")]
+fn device_scalars(
+    spec: &Spec,
+    n_reduced: usize,
+    sample: Option<&DynTensor>,
+    mask: Option<&DynTensor>,
+    d: &burn::tensor::Device,
+) -> Tensor<1> {
+    let flat = |t: &DynTensor| -> Tensor<1> {
+        let t = t.clone().cast(FloatDType::F32);
+        let n = t.numel();
+        t.into_padded().reshape([n])
+    };
+    let sum = |t: Tensor<1>| -> Tensor<1> { DynTensor::from(t).sum_all().into_padded().reshape([1]) };
+    let ones = |d: &burn::tensor::Device| Tensor::<1>::ones([1], d);
+    // Keras's rescale of a valid position, total / valid (0 when nothing is valid).
+    let rescaled_mask = match (spec.mask_rule, mask) {
+        (MaskRule::Rescale, Some(m)) => {
+            let m = flat(m);
+            let total = m.dims()[0] as f64;
+            let valid = sum(m.clone().not_equal_elem(0.0).float());
+            let rescale = valid.clone().clamp_min(0.5).recip().mul_scalar(total).mul(valid.clamp_max(1.0));
+            Some((m, rescale))
+        }
+        _ => None,
+    };
+    let divisor = match spec.divisor {
+        Divisor::WeightSum if sample.is_some() || mask.is_some() => {
+            let expand = |f: Tensor<1>, repeat: usize| -> Tensor<1> {
+                let k = f.dims()[0];
+                f.reshape([k, 1]).expand([k, repeat.max(1)]).reshape([k * repeat.max(1)])
+            };
+            let s = sample.map(|s| expand(flat(s), spec.sample_repeat));
+            let m = match (&rescaled_mask, mask) {
+                (Some((m, rescale)), _) => {
+                    Some(expand(m.clone().not_equal_elem(0.0).float(), spec.mask_repeat).mul(rescale.clone()))
+                }
+                (None, Some(m)) => Some(expand(flat(m), spec.mask_repeat)),
+                (None, None) => None,
+            };
+            let w = match (s, m) {
+                (Some(s), Some(m)) => s.mul(m),
+                (Some(w), None) | (None, Some(w)) => w,
+                (None, None) => ones(d).mul_scalar(n_reduced as f64),
+            };
+            Some(sum(w).mul_scalar(spec.weight_per_position))
+        }
+        _ => None,
+    };
+    let divisor = divisor.unwrap_or_else(|| {
+        let n = match spec.divisor {
+            Divisor::Count | Divisor::WeightSum => n_reduced as f64,
+            Divisor::Unreduced | Divisor::One => 1.0,
+        };
+        ones(d).mul_scalar(n)
+    });
+    let zero = divisor.clone().equal_elem(0.0);
+    let scale = divisor.recip().mask_fill(zero, 0.0);
+    let rescale = rescaled_mask.map_or_else(|| ones(d), |(_, r)| r);
+    Tensor::cat(vec![scale, rescale], 0)
 }
 
 /// Runs the kernel of `spec` on contiguous slices (called by the Flex backend).

@@ -282,7 +282,7 @@ mod tests {
     fn keras_conformance_value() -> Result<()> {
         // CircleTest.test_correctness: row 4 (label 3) has no positive, so loss 0 and masked
         // out; the default reduction averages the other four.
-        let d = Device::flex();
+        let d = crate::device::test_device();
         let loss = Circle::default().call(t1(&CY, &d), t2(&cp_flat(), [5, 4], &d), None)?;
         let got = loss.into_scalar::<f32>()?;
         assert!((got - 188.3883).abs() < 1.5e-3 * 188.4, "{got}");
@@ -291,7 +291,7 @@ mod tests {
 
     #[test]
     fn transposed_layout_matches() -> Result<()> {
-        let d = Device::flex();
+        let d = crate::device::test_device();
         let y = DynTensor::from(t1(&CY, &d));
         let p = t2(&cp_flat(), [5, 4], &d);
         let a = circle(&y, &p.clone().into(), &CircleConfig::default())?.values.to_vec_f64()?;
@@ -306,8 +306,11 @@ mod tests {
     /// the reference embeddings.
     #[test]
     fn gradient_matches_finite_differences() -> Result<()> {
-        let ad = Device::flex().autodiff();
-        let cpu = Device::flex();
+        let Some(ad) = crate::testing::f64_device("gradient_matches_finite_differences") else {
+            return Ok(());
+        };
+        let ad = ad.autodiff();
+        let cpu = crate::device::test_device();
         // A ref set with an extra label (4) and rows without positives or negatives in refs.
         let labels = [1., 1., 2., 2., 3.];
         let ref_labels = [1., 2., 2., 3., 4., 1.];
@@ -359,7 +362,11 @@ mod tests {
 
     #[test]
     fn rows_without_positives_or_negatives_have_finite_zero_gradients() -> Result<()> {
-        let ad = Device::flex().autodiff();
+        let Some(ad) = crate::testing::f64_device("rows_without_positives_or_negatives_have_finite_zero_gradients")
+        else {
+            return Ok(());
+        };
+        let ad = ad.autodiff();
         // Row 2 (label 7) has no positive; rows 0 and 1 have one positive and one negative.
         // With only label 5 (second case), no row has a negative and the whole loss is 0.
         for labels in [[5., 5., 7.], [5., 5., 5.]] {
@@ -390,7 +397,7 @@ mod tests {
 
     #[test]
     fn bad_inputs_are_refused() {
-        let d = Device::flex();
+        let d = crate::device::test_device();
         let y: DynTensor = t1(&CY, &d).into();
         let p: DynTensor = t2(&cp_flat(), [5, 4], &d).into();
         let c = CircleConfig::default();
@@ -421,7 +428,7 @@ mod tests {
 
     #[test]
     fn empty_inputs_give_no_losses() -> Result<()> {
-        let d = Device::flex();
+        let d = crate::device::test_device();
         let data = |shape: Vec<usize>| DynTensor::from_data(TensorData::new(Vec::<f32>::new(), shape), &d);
         let l = circle(&data(vec![0])?, &data(vec![0, 4])?, &CircleConfig::default())?;
         assert_eq!(l.values.shape(), &[0]);

@@ -122,11 +122,11 @@ pub type SparseCategoricalCrossentropy = LossFunctionWrapper<SparseCategoricalCr
 mod tests {
     use super::*;
     use crate::LossError;
-    use burn::tensor::{Device, Tensor};
+    use burn::tensor::Tensor;
 
     #[test]
     fn out_of_range_label_names_value_and_position() {
-        let d = Device::flex();
+        let d = crate::device::test_device();
         let t: DynTensor = Tensor::<2>::from_floats([[0., 1.], [2., 5.]], &d).into();
         let p: DynTensor = Tensor::<3>::ones([2, 2, 3], &d).into();
         let err = sparse_categorical_crossentropy(&t, &p, &Default::default()).unwrap_err();

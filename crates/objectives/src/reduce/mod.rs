@@ -246,10 +246,10 @@ pub fn reduce_values(values: DynTensor, sample_weight: Option<DynTensor>, reduct
 mod tests {
     //! The reducer, once, through Keras's `ExampleLoss` values (`loss_test.py`).
     use super::*;
-    use burn::tensor::{Device, Tensor};
+    use burn::tensor::Tensor;
 
     fn d1(v: &[f32]) -> DynTensor {
-        Tensor::<1>::from_floats(v, &Device::flex()).into()
+        Tensor::<1>::from_floats(v, &crate::device::test_device()).into()
     }
 
     fn scalar(x: DynTensor) -> f32 {

@@ -199,7 +199,7 @@ pub(super) fn max_f32(x: &[f32]) -> f32 {
 
 /// Smoothing coefficients `(a, b)` of `t' = t·a + b` with the scalars formed in f64 and rounded
 /// once, as burn's `mul_scalar(1 − s)` / `add_scalar(s·k)` do.
-pub(super) fn smoothing(label_smoothing: f32, share: f64) -> (f32, f32) {
+pub(crate) fn smoothing(label_smoothing: f32, share: f64) -> (f32, f32) {
     let s = f64::from(label_smoothing);
     ((1.0 - s) as f32, (s * share) as f32)
 }

@@ -61,6 +61,8 @@ pub(crate) use categorical::softmax_crossentropy;
 pub use elementwise::Elementwise;
 pub(crate) use elementwise::elementwise;
 pub(crate) use layout::{Dims, Factor, Weights, mask_sum};
+#[cfg(feature = "cube")]
+pub(crate) use math::smoothing;
 #[allow(unused_imports)] // the error of `sparse_softmax_crossentropy`, by its name for callers (today the tests)
 pub(crate) use sparse::SparseLabelError;
 pub(crate) use sparse::sparse_softmax_crossentropy;
