@@ -1,8 +1,11 @@
 //! Fused vs composed losses on the W1–W4 workloads of `shared/bench` (loss value and gradient
-//! with respect to `y_pred`, f32, through burn autodiff on Flex), plus a STREAM-style triad,
+//! with respect to `y_pred`, f32, through burn autodiff on Flex or the `--device` given), plus a STREAM-style triad,
 //! all in one run so the ratios share the machine's state.
 //!
-//! `cargo bench -p objectives --bench fused [-- --reps 9 --w w1,w2,w3,w4 --threads 2]`
+//! `cargo bench -p objectives --bench fused [-- --reps 9 --w w1,w2,w3,w4 --threads 2 --device flex]`
+//!
+//! `--device wgpu` (or `cuda`) times the CubeCL kernels on a GPU: build with `--features wgpu`;
+//! every timed step then waits for the device (`Device::sync`), and the triad line is the host's.
 //!
 //! `--w w4mse` adds MSE on W4's data, the memory-bound reference for W4's BCE; `--threads 1`
 //! gives the single-thread numbers.
@@ -170,8 +173,9 @@ fn step(w: &Workload, pred: &Tensor<4>, shape: &[usize], check: bool) -> (f64, f
         let gsum = g.abs().sum().into_scalar::<f64>();
         (v, gsum)
     } else {
-        // Force the gradient to exist (Flex is synchronous; this keeps it from being optimised away).
+        // Force the gradient to exist (Flex is synchronous; a GPU is waited for).
         std::hint::black_box(&g);
+        g.device().sync().unwrap();
         (0.0, 0.0)
     }
 }
@@ -224,7 +228,9 @@ fn main() {
     let threads: usize = arg("--threads").and_then(|v| v.parse().ok()).unwrap_or(2);
     let composed_reps: usize = arg("--composed-reps").and_then(|v| v.parse().ok()).unwrap_or(3);
     rayon::ThreadPoolBuilder::new().num_threads(threads).build_global().ok();
-    let d = Device::flex().autodiff();
+    let backend: objectives::device::BackendName = arg("--device").as_deref().unwrap_or("flex").parse().unwrap();
+    let d = backend.device().unwrap().autodiff();
+    println!("RESULT device {}", objectives::device::describe(&d));
 
     let gbs = triad(1 << 25, threads, 9);
     println!("RESULT stream triad threads {threads} GB/s {gbs:.2}");

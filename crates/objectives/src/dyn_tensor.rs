@@ -451,7 +451,7 @@ impl DynTensor {
     }
 }
 
-/// The block of [`pairwise_sum`]: each level sums this many values into one.
+/// The block of the pairwise sum of [`DynTensor::sum_all`]: each level sums this many values into one.
 pub const PAIRWISE_BLOCK: usize = 32;
 
 /// Pairwise sum of a rank-1 tensor in its own dtype: zero-pad to a multiple of

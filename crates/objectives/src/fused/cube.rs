@@ -159,8 +159,10 @@ fn pointwise<F: Float>(t: F, p: F, params: &Params, #[comptime] kind: u32) -> Vd
         // Hinge (7), squared hinge (8): t' = a0·t + a1
         let tt = t * params.a0.get::<F>() + params.a1.get::<F>();
         let z = one - tt * p;
-        // `!(z < 0)`, not `z >= 0`: a NaN takes this branch and propagates, as in Keras.
-        if !(z < zero) {
+        // Off only when z < 0 (not "on when z ≥ 0"): a NaN takes this branch and propagates, as in
+        // Keras.
+        let off = z < zero;
+        if !off {
             if comptime![kind == 7] {
                 v = z;
                 d = -tt;
@@ -300,7 +302,7 @@ fn elementwise_kernel<F: Float>(
     #[comptime] rescale: bool,
 ) {
     let tid = UNIT_POS as usize;
-    let cube = CUBE_POS as usize;
+    let cube = CUBE_POS;
     let n = pred.len();
     // coef = SCALE / c; the gradient also carries the scale (1 / divisor).
     let k = coef.get::<F>() * scalars[0];
@@ -351,7 +353,7 @@ fn softmax_rows_kernel<F: Float>(
     let lane = UNIT_POS_X as usize;
     let slot = UNIT_POS_Y as usize;
     let tid = UNIT_POS as usize;
-    let cube = CUBE_POS as usize;
+    let cube = CUBE_POS;
     let r = cube * comptime![ROWS_PER_CUBE as usize] + slot;
     let live = r < rows;
     let rt = CUBE_DIM_X as usize;
@@ -499,7 +501,7 @@ fn softmax_strided_kernel<F: Float>(
     #[comptime] rescale: bool,
 ) {
     let tid = UNIT_POS as usize;
-    let cube = CUBE_POS as usize;
+    let cube = CUBE_POS;
     let r = cube * comptime![CUBE as usize] + tid;
     let mut loss = F::new(0.0);
     if r < rows {
