@@ -203,6 +203,55 @@ fn terminate_on_nan_stops_at_the_first_non_finite_loss() {
     assert_eq!(history.epochs.len(), 1);
 }
 
+/// Records the batch logs it gets; `wants` says whether it asks for them.
+struct BatchLogs {
+    wants: bool,
+    seen: Vec<BTreeMap<String, f64>>,
+}
+
+impl<M> objectives_fit::callbacks::Callback<M> for BatchLogs {
+    fn wants_batch_logs(&self) -> bool {
+        self.wants
+    }
+
+    fn on_batch_end(
+        &mut self,
+        _step: usize,
+        logs: &BTreeMap<String, f64>,
+        _ctx: &mut objectives_fit::callbacks::Context<'_, M>,
+    ) -> objectives_fit::error::Result<()> {
+        self.seen.push(logs.clone());
+        Ok(())
+    }
+}
+
+/// Batch logs are read back from the device only when a callback asks for them; asked, they are
+/// the running logs plus the batch's own loss, and either way the History is the same.
+#[test]
+fn batch_logs_are_read_only_when_a_callback_wants_them() {
+    let d = objectives::device::test_device().autodiff();
+    let data = Dataset::new(column(&[0.0; 4], &d), column(&[1.0, 1.0, 3.0, 3.0], &d));
+    let options = FitOptions { epochs: 2, batch_size: 2, shuffle: false, ..quiet() };
+    let mut histories = vec![];
+    for wants in [false, true] {
+        let mut compiled = Compiled::new(Box::new(MeanSquaredError::default()))
+            .with_optimizer(burn::optim::SgdConfig::new().init(), 0.0);
+        let mut cb = BatchLogs { wants, seen: vec![] };
+        let (_, history) = fit(Constant::new(0.0, &d), &mut compiled, &data, None, &options, &mut [&mut cb]).unwrap();
+        assert_eq!(cb.seen.len(), 4);
+        if wants {
+            // Batch losses 1 and 9; the running epoch loss after the second batch is 5.
+            let batch: Vec<f64> = cb.seen.iter().map(|l| l["loss"]).collect();
+            assert_eq!(batch, vec![1.0, 9.0, 1.0, 9.0]);
+        } else {
+            assert!(cb.seen.iter().all(BTreeMap::is_empty), "{:?}", cb.seen);
+        }
+        histories.push(history.get("loss").unwrap());
+    }
+    assert_eq!(histories[0], histories[1]);
+    assert_eq!(histories[0], vec![5.0, 5.0]);
+}
+
 /// The parameters of `Linear1` as one flat vector.
 fn params(m: &Linear1) -> Vec<f32> {
     let mut v = m.lin.weight.val().into_data().try_to_vec::<f32>().unwrap();
