@@ -246,7 +246,7 @@ fn batch_logs_are_read_only_when_a_callback_wants_them() {
         } else {
             assert!(cb.seen.iter().all(BTreeMap::is_empty), "{:?}", cb.seen);
         }
-        histories.push(history.get("loss").unwrap());
+        histories.push(history.get("loss").unwrap().to_vec());
     }
     assert_eq!(histories[0], histories[1]);
     assert_eq!(histories[0], vec![5.0, 5.0]);
