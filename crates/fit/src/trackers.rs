@@ -89,17 +89,6 @@ impl Trackers {
                     t.not_equal_elem(0.0).float().cast(dtype)
                 })
             });
-            for (j, m) in compiled.metrics.iter().enumerate() {
-                let values = m.values(y, p)?;
-                check_weight(m, &values, mask.as_ref())?;
-                self.pending.push(Pending::Metric(Box::new(PendingMetric {
-                    output: i,
-                    m: j,
-                    weighted: false,
-                    values,
-                    weight: mask.clone(),
-                })));
-            }
             let weight = match (sample_weight(batch, i), &mask) {
                 (Some(w), Some(m)) => {
                     let (m, w) = objectives::shape::align_weight("sample_weight", m.clone(), w.clone())?;
@@ -110,16 +99,14 @@ impl Trackers {
                 }
                 (w, m) => w.cloned().or_else(|| m.clone()),
             };
-            for (j, m) in compiled.weighted_metrics.iter().enumerate() {
-                let values = m.values(y, p)?;
-                check_weight(m, &values, weight.as_ref())?;
-                self.pending.push(Pending::Metric(Box::new(PendingMetric {
-                    output: i,
-                    m: j,
-                    weighted: true,
-                    values,
-                    weight: weight.clone(),
-                })));
+            let lists = [(false, &compiled.metrics, &mask), (true, &compiled.weighted_metrics, &weight)];
+            for (weighted, metrics, weight) in lists {
+                for (j, m) in metrics.iter().enumerate() {
+                    let values = m.values(y, p)?;
+                    check_weight(m, &values, weight.as_ref())?;
+                    let pm = PendingMetric { output: i, m: j, weighted, values, weight: weight.clone() };
+                    self.pending.push(Pending::Metric(Box::new(pm)));
+                }
             }
         }
         Ok(())

@@ -328,9 +328,81 @@ fn elementwise_kernel<F: Float>(
     }
 }
 
-/// Softmax cross-entropy, classes contiguous: `ROW_THREADS` threads per row.
+/// The class index of a sparse label, or `c` when it does not count (out of range, or the
+/// ignored class): then every `t'_j` of its row is 0, and so are its loss and gradient.
+#[cube]
+#[allow(clippy::collapsible_if)] // a compile-time condition around a run-time one
+fn label_index<F: Float>(label: F, c: usize, params: &Params, #[comptime] has_ignore: bool) -> usize {
+    let li = i32::cast_from(label);
+    let mut index = c;
+    if li >= 0 && (li as usize) < c {
+        index = li as usize;
+    }
+    if comptime![has_ignore] {
+        if label == params.a2.get::<F>() {
+            index = c;
+        }
+    }
+    index
+}
+
+/// `t'_j`, the target probability of class `j` (element `at` of `target`): `a·t + b` (label
+/// smoothing) for class probabilities, `[j = label]` for sparse labels.
+#[cube]
+fn target_prob<F: Float>(
+    target: &Tensor<F>,
+    at: usize,
+    j: usize,
+    label: usize,
+    a: F,
+    b: F,
+    #[comptime] sparse: bool,
+) -> F {
+    let mut tp = F::new(0.0);
+    if comptime![sparse] {
+        if j == label {
+            tp = F::new(1.0);
+        }
+    } else {
+        tp = target[at] * a + b;
+    }
+    tp
+}
+
+/// Sum (or max) of `v` over the `CUBE_DIM_X` threads of this thread's row group, through
+/// shared memory; every thread of the group gets the result.
+#[cube]
+fn row_reduce<F: Float>(red: &mut Shared<[F]>, v: F, #[comptime] max: bool) -> F {
+    let lane = UNIT_POS_X as usize;
+    let width = CUBE_DIM_X as usize;
+    let tid = UNIT_POS as usize;
+    red[tid] = v;
+    sync_cube();
+    let mut half = width / 2;
+    while half > 0 {
+        if lane < half {
+            let o = red[tid + half];
+            if comptime![max] {
+                if o > red[tid] {
+                    red[tid] = o;
+                }
+            } else {
+                red[tid] += o;
+            }
+        }
+        sync_cube();
+        half /= 2;
+    }
+    let out = red[(UNIT_POS_Y as usize) * width];
+    sync_cube();
+    out
+}
+
+/// Softmax cross-entropy, classes contiguous: `ROW_THREADS` threads per row. With
+/// `t'` the target probabilities ([`target_prob`]), `lse` the row's log-sum-exp and `w` its weight,
+/// the row's loss is `w·Σ_j t'_j·(lse − x_j)` and `∂/∂x_j = w·scale·(softmax_j·Σt' − t'_j)`.
 #[cube(launch)]
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, clippy::collapsible_if)] // collapsible: compile-time around run-time
 fn softmax_rows_kernel<F: Float>(
     target: &Tensor<F>,
     logits: &Tensor<F>,
@@ -351,15 +423,21 @@ fn softmax_rows_kernel<F: Float>(
     #[comptime] rescale: bool,
 ) {
     let lane = UNIT_POS_X as usize;
-    let slot = UNIT_POS_Y as usize;
+    let rt = CUBE_DIM_X as usize;
     let tid = UNIT_POS as usize;
     let cube = CUBE_POS;
-    let r = cube * comptime![ROWS_PER_CUBE as usize] + slot;
+    let r = cube * comptime![ROWS_PER_CUBE as usize] + UNIT_POS_Y as usize;
     let live = r < rows;
-    let rt = CUBE_DIM_X as usize;
-    let mut red = Shared::<[F]>::new_slice(comptime![CUBE as usize]);
-    let mut loss = F::new(0.0);
     let row = r * c;
+    let a = params.a0.get::<F>();
+    let b = params.a1.get::<F>();
+    let mut red = Shared::<[F]>::new_slice(comptime![CUBE as usize]);
+    let mut label = c;
+    if comptime![sparse] {
+        if live {
+            label = label_index::<F>(target[r], c, params, has_ignore);
+        }
+    }
     // Pass 1: the row's max.
     let mut m = F::new(-3.0e38);
     if live {
@@ -372,101 +450,34 @@ fn softmax_rows_kernel<F: Float>(
             j += rt;
         }
     }
-    red[tid] = m;
-    sync_cube();
-    let mut half = rt / 2;
-    while half > 0 {
-        if lane < half {
-            let o = red[tid + half];
-            if o > red[tid] {
-                red[tid] = o;
-            }
-        }
-        sync_cube();
-        half /= 2;
-    }
-    m = red[slot * rt];
-    sync_cube();
-    // Pass 2: Σ exp(x − m) (and Σ t' for probabilities).
-    let a = params.a0.get::<F>();
-    let b = params.a1.get::<F>();
+    m = row_reduce::<F>(&mut red, m, true);
+    // Pass 2: Σ exp(x − m) and Σ t'.
     let mut s = F::new(0.0);
     let mut st = F::new(0.0);
     if live {
         let mut j = lane;
         while j < c {
             s += (logits[row + j] - m).exp();
-            if comptime![!sparse] {
-                st += target[row + j] * a + b;
-            }
+            st += target_prob::<F>(target, row + j, j, label, a, b, sparse);
             j += rt;
         }
     }
-    red[tid] = s;
-    sync_cube();
-    let mut half = rt / 2;
-    while half > 0 {
-        if lane < half {
-            let o = red[tid + half];
-            red[tid] += o;
-        }
-        sync_cube();
-        half /= 2;
-    }
-    s = red[slot * rt];
-    sync_cube();
-    if comptime![!sparse] {
-        red[tid] = st;
-        sync_cube();
-        let mut half = rt / 2;
-        while half > 0 {
-            if lane < half {
-                let o = red[tid + half];
-                red[tid] += o;
-            }
-            sync_cube();
-            half /= 2;
-        }
-        st = red[slot * rt];
-        sync_cube();
-    }
+    s = row_reduce::<F>(&mut red, s, false);
+    st = row_reduce::<F>(&mut red, st, false);
     // Pass 3: the gradient and this thread's share of the row's loss.
+    let mut loss = F::new(0.0);
     if live {
         let lse = s.ln();
+        let fac = st / s;
         let w = weight::<F>(r, sample, mask, scalars, srep, mrep, has_sample, has_mask, rescale);
         let k = w * scalars[0];
-        if comptime![sparse] {
-            let label = target[r];
-            let li = i32::cast_from(label);
-            let mut valid = li >= 0 && (li as usize) < c;
-            if comptime![has_ignore] {
-                valid = valid && label != params.a2.get::<F>();
-            }
-            let mut j = lane;
-            while j < c {
-                let x = logits[row + j];
-                let p = (x - m - lse).exp();
-                let mut g = p;
-                if valid && j == (li as usize) {
-                    g = p - F::new(1.0);
-                    loss = (lse - (x - m)) * w;
-                }
-                if !valid {
-                    g = F::new(0.0);
-                }
-                grad[row + j] = g * k;
-                j += rt;
-            }
-        } else {
-            let fac = st / s;
-            let mut j = lane;
-            while j < c {
-                let x = logits[row + j];
-                let tp = target[row + j] * a + b;
-                loss += tp * (lse - (x - m)) * w;
-                grad[row + j] = ((x - m).exp() * fac - tp) * k;
-                j += rt;
-            }
+        let mut j = lane;
+        while j < c {
+            let x = logits[row + j];
+            let tp = target_prob::<F>(target, row + j, j, label, a, b, sparse);
+            loss += tp * (lse - (x - m)) * w;
+            grad[row + j] = ((x - m).exp() * fac - tp) * k;
+            j += rt;
         }
     }
     red[tid] = loss;
@@ -477,7 +488,8 @@ fn softmax_rows_kernel<F: Float>(
     }
 }
 
-/// Softmax cross-entropy, classes on an inner axis (stride `post`): one thread per position.
+/// Softmax cross-entropy, classes on an inner axis (stride `post`): one thread per position,
+/// the same formulas as [`softmax_rows_kernel`].
 #[cube(launch)]
 #[allow(clippy::too_many_arguments)]
 fn softmax_strided_kernel<F: Float>(
@@ -506,6 +518,12 @@ fn softmax_strided_kernel<F: Float>(
     let mut loss = F::new(0.0);
     if r < rows {
         let base = (r / post) * c * post + r % post;
+        let a = params.a0.get::<F>();
+        let b = params.a1.get::<F>();
+        let mut label = c;
+        if comptime![sparse] {
+            label = label_index::<F>(target[r], c, params, has_ignore);
+        }
         let mut m = F::new(-3.0e38);
         for j in 0..c {
             let x = logits[base + j * post];
@@ -513,47 +531,21 @@ fn softmax_strided_kernel<F: Float>(
                 m = x;
             }
         }
-        let a = params.a0.get::<F>();
-        let b = params.a1.get::<F>();
         let mut s = F::new(0.0);
         let mut st = F::new(0.0);
         for j in 0..c {
             s += (logits[base + j * post] - m).exp();
-            if comptime![!sparse] {
-                st += target[base + j * post] * a + b;
-            }
+            st += target_prob::<F>(target, base + j * post, j, label, a, b, sparse);
         }
         let lse = s.ln();
+        let fac = st / s;
         let w = weight::<F>(r, sample, mask, scalars, srep, mrep, has_sample, has_mask, rescale);
         let k = w * scalars[0];
-        if comptime![sparse] {
-            let label = target[r];
-            let li = i32::cast_from(label);
-            let mut valid = li >= 0 && (li as usize) < c;
-            if comptime![has_ignore] {
-                valid = valid && label != params.a2.get::<F>();
-            }
-            for j in 0..c {
-                let x = logits[base + j * post];
-                let p = (x - m - lse).exp();
-                let mut g = p;
-                if valid && j == (li as usize) {
-                    g = p - F::new(1.0);
-                    loss = (lse - (x - m)) * w;
-                }
-                if !valid {
-                    g = F::new(0.0);
-                }
-                grad[base + j * post] = g * k;
-            }
-        } else {
-            let fac = st / s;
-            for j in 0..c {
-                let x = logits[base + j * post];
-                let tp = target[base + j * post] * a + b;
-                loss += tp * (lse - (x - m)) * w;
-                grad[base + j * post] = ((x - m).exp() * fac - tp) * k;
-            }
+        for j in 0..c {
+            let x = logits[base + j * post];
+            let tp = target_prob::<F>(target, base + j * post, j, label, a, b, sparse);
+            loss += tp * (lse - (x - m)) * w;
+            grad[base + j * post] = ((x - m).exp() * fac - tp) * k;
         }
     }
     let mut red = Shared::<[F]>::new_slice(comptime![CUBE as usize]);
