@@ -129,6 +129,15 @@ pub fn test_device() -> Device {
     }
 }
 
+/// A device for host-side work on small tensors (e.g. [`crate::explain`]'s zero-filled shapes):
+/// Flex where it is built, else burn's default device.
+pub fn host_device() -> Device {
+    #[cfg(feature = "flex")]
+    return Device::flex();
+    #[cfg(not(feature = "flex"))]
+    return Device::default();
+}
+
 /// The backend a device belongs to (autodiff looked through).
 pub fn backend_of(device: &Device) -> Option<BackendName> {
     fn of(d: &DispatchDevice) -> Option<BackendName> {

@@ -13,7 +13,7 @@
 
 use std::fmt;
 
-use burn::tensor::{Device, FloatDType};
+use burn::tensor::FloatDType;
 
 use crate::dyn_tensor::DynTensor;
 use crate::error::{LossError, Result};
@@ -72,7 +72,7 @@ fn zeros(shape: &[usize], what: &str) -> Result<DynTensor> {
              {MAX_ELEMENTS}): explain a smaller batch, the plan is the same"
         )));
     }
-    DynTensor::full(shape, 0.0, FloatDType::F32, &Device::flex())
+    DynTensor::full(shape, 0.0, FloatDType::F32, &crate::device::host_device())
 }
 
 /// Explains how `loss` reduces a `y_pred` of shape `y_pred`, with `y_true` of shape `y_true`
