@@ -129,7 +129,7 @@ pub fn test_device() -> Device {
     }
 }
 
-/// A device for host-side work on small tensors (e.g. [`crate::explain`]'s zero-filled shapes):
+/// A device for host-side work on small tensors (e.g. the zero-filled shapes of [`crate::explain()`]):
 /// Flex where it is built, else burn's default device.
 pub fn host_device() -> Device {
     #[cfg(feature = "flex")]
