@@ -66,7 +66,7 @@ pub struct ValueAndGrad<B: Backend> {
 }
 
 /// Fused loss kernels as a backend extension: Flex (the CPU kernels), burn's CubeCL backend
-/// (wgpu, CUDA: the kernels of `fused/cube.rs`) and Autodiff over either.
+/// (wgpu, CUDA: the kernels of `fused/cube/`) and Autodiff over either.
 #[backend_extension(Flex: cfg(feature = "flex"), Cube: cfg(feature = "cube"), Autodiff)]
 pub trait FusedLossBackend: Backend {
     /// The reduced loss, shape `[1]`; differentiable with respect to `inputs.pred` on Autodiff.

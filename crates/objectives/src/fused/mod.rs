@@ -117,7 +117,7 @@ pub fn with_fused<T>(enabled: bool, f: impl FnOnce() -> T) -> T {
 }
 
 /// Where the fused kernels run: Flex (the CPU kernels, [`kernels`]) or a CubeCL device (wgpu,
-/// CUDA: the GPU kernels of `cube.rs`).
+/// CUDA: the GPU kernels of `fused/cube/`).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Home {
     Flex,
