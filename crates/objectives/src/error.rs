@@ -154,6 +154,21 @@ pub enum LossError {
         classes: usize,
     },
 
+    /// A metric's input that it cannot take: shapes that do not pair, a value out of range.
+    #[error("{metric}: {message}")]
+    MetricInput {
+        /// Metric name.
+        metric: String,
+        /// What is wrong with which input, and how to fix it.
+        message: String,
+    },
+
+    /// A metric name that the metric registry does not know.
+    #[error(
+        "unknown metric `{0}`; try `accuracy`, `mse`, `auc` or `MeanIoU` (`objectives list` prints all names)"
+    )]
+    UnknownMetric(String),
+
     /// A name that the registry does not know.
     #[error("unknown loss `{0}`; try `mse`, `MeanSquaredError` or `huber` (`objectives list` prints all names)")]
     UnknownLoss(String),

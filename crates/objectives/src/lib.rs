@@ -40,6 +40,7 @@ pub mod keras_archive;
 mod labels;
 pub mod loss;
 mod math;
+pub mod metrics;
 pub mod partial;
 pub mod reduce;
 pub mod registry;

@@ -1,0 +1,176 @@
+//! Metric inputs read to the host as f32 (Keras computes metrics in float32), with the shape
+//! helpers the metric families share.
+
+use crate::dyn_tensor::DynTensor;
+use crate::error::{LossError, Result};
+
+/// A dense row-major f32 array on the host.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Host {
+    /// The shape.
+    pub shape: Vec<usize>,
+    /// The values, row-major.
+    pub data: Vec<f32>,
+}
+
+impl Host {
+    /// Reads a tensor (cast to f32, as Keras casts metric inputs to the metric's float32 dtype).
+    ///
+    /// # Errors
+    /// A tensor that cannot be read back.
+    pub fn read(t: &DynTensor) -> Result<Self> {
+        Ok(Self { shape: t.shape().to_vec(), data: t.to_vec_f32()? })
+    }
+
+    /// An array from parts.
+    ///
+    /// # Errors
+    /// [`LossError::Data`] when `data` does not have `shape`'s element count.
+    pub fn new(shape: Vec<usize>, data: Vec<f32>) -> Result<Self> {
+        let n: usize = shape.iter().product();
+        if n != data.len() {
+            return Err(LossError::Data(format!("{} values for shape {shape:?} ({n} elements)", data.len())));
+        }
+        Ok(Self { shape, data })
+    }
+
+    /// The rank.
+    pub fn rank(&self) -> usize {
+        self.shape.len()
+    }
+
+    /// The element count.
+    pub fn numel(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Size of axis 0 (1 for a scalar): the batch size.
+    pub fn batch(&self) -> usize {
+        self.shape.first().copied().unwrap_or(1)
+    }
+
+    /// Normalizes a Keras axis (negative counts from the end) for this array.
+    ///
+    /// # Errors
+    /// [`LossError::AxisOutOfRange`] naming the metric, the axis and the shape.
+    pub fn axis(&self, metric: &str, axis: i64) -> Result<usize> {
+        let rank = self.rank() as i64;
+        let a = if axis < 0 { axis + rank } else { axis };
+        if rank == 0 || a < 0 || a >= rank {
+            return Err(LossError::AxisOutOfRange {
+                loss: metric.to_string(),
+                axis,
+                rank: self.rank(),
+                shape: self.shape.clone(),
+            });
+        }
+        Ok(a as usize)
+    }
+
+    /// The array with axis `axis` moved last (a copy unless it is already last): the class axis of
+    /// a channels-first output becomes the contiguous one.
+    pub fn move_axis_last(&self, axis: usize) -> Host {
+        let r = self.rank();
+        if axis + 1 >= r {
+            return self.clone();
+        }
+        let outer: usize = self.shape[..axis].iter().product();
+        let c = self.shape[axis];
+        let inner: usize = self.shape[axis + 1..].iter().product();
+        let mut data = Vec::with_capacity(self.data.len());
+        for o in 0..outer {
+            let base = o * c * inner;
+            for i in 0..inner {
+                data.extend((0..c).map(|k| self.data[base + k * inner + i]));
+            }
+        }
+        let mut shape: Vec<usize> = self.shape[..axis].to_vec();
+        shape.extend_from_slice(&self.shape[axis + 1..]);
+        shape.push(c);
+        Host { shape, data }
+    }
+
+    /// The shape without a trailing axis of size 1 (Keras's `squeeze(-1)` on labels).
+    pub fn squeeze_last(mut self) -> Host {
+        if self.shape.last() == Some(&1) {
+            self.shape.pop();
+        }
+        self
+    }
+}
+
+/// Per-sample weights for `n` rows of `per_row` values each: Keras broadcasts a sample weight of
+/// shape `[]`, `[n]`, `[n, 1]` or the values' full shape. Returns one weight per value.
+///
+/// # Errors
+/// [`LossError::WeightShape`] naming both shapes.
+pub fn weights_per_value(weight: &Host, values_shape: &[usize]) -> Result<Vec<f32>> {
+    let n: usize = values_shape.iter().product();
+    let mut w_shape = weight.shape.clone();
+    while w_shape.len() > values_shape.len() && w_shape.last() == Some(&1) {
+        w_shape.pop();
+    }
+    let err = || LossError::WeightShape {
+        what: "sample_weight",
+        weight: weight.shape.clone(),
+        losses: values_shape.to_vec(),
+        batch: values_shape.first().copied().unwrap_or(1),
+    };
+    if weight.numel() == 1 {
+        return Ok(vec![weight.data[0]; n]);
+    }
+    // Right-pad the weight's shape with 1s (Keras expands trailing dims), then broadcast.
+    if w_shape.len() > values_shape.len() {
+        return Err(err());
+    }
+    let mut padded = w_shape.clone();
+    padded.resize(values_shape.len(), 1);
+    if padded.iter().zip(values_shape).any(|(&w, &v)| w != v && w != 1) {
+        return Err(err());
+    }
+    let mut out = Vec::with_capacity(n);
+    let rank = values_shape.len();
+    let mut w_strides = vec![0usize; rank];
+    let mut s = 1;
+    for d in (0..rank).rev() {
+        w_strides[d] = if padded[d] == 1 { 0 } else { s };
+        s *= padded[d];
+    }
+    let mut idx = vec![0usize; rank];
+    for _ in 0..n {
+        let off: usize = idx.iter().zip(&w_strides).map(|(i, s)| i * s).sum();
+        out.push(weight.data[off]);
+        for d in (0..rank).rev() {
+            idx[d] += 1;
+            if idx[d] < values_shape[d] {
+                break;
+            }
+            idx[d] = 0;
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moves_the_class_axis_last() {
+        // (1, 2, 3): classes on axis 1.
+        let h = Host::new(vec![1, 2, 3], vec![0., 1., 2., 10., 11., 12.]).unwrap();
+        let m = h.move_axis_last(1);
+        assert_eq!(m.shape, vec![1, 3, 2]);
+        assert_eq!(m.data, vec![0., 10., 1., 11., 2., 12.]);
+    }
+
+    #[test]
+    fn weights_broadcast_like_keras() {
+        let w = Host::new(vec![2], vec![1., 2.]).unwrap();
+        assert_eq!(weights_per_value(&w, &[2, 2]).unwrap(), vec![1., 1., 2., 2.]);
+        let w = Host::new(vec![2, 1], vec![1., 2.]).unwrap();
+        assert_eq!(weights_per_value(&w, &[2]).unwrap(), vec![1., 2.]);
+        let w = Host::new(vec![3], vec![1., 2., 3.]).unwrap();
+        assert!(weights_per_value(&w, &[2, 2]).is_err());
+    }
+}

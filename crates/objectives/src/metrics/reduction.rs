@@ -1,0 +1,490 @@
+//! `Mean`, `Sum` and `MeanMetricWrapper`: the weighted mean (or sum) of per-sample values, with
+//! Keras's `reduce_to_samplewise_values` (`keras/src/metrics/reduction_metrics.py` l.10–45).
+//!
+//! For values `v` and a sample weight `w` (optional):
+//! 1. `v` and `w` are squeezed or expanded to the same rank (a trailing axis of 1);
+//! 2. axes of `v` beyond `w`'s rank are averaged (summed, for `Sum`) away;
+//! 3. `w` is broadcast to `v` (numpy rules), `v ← v·w`, and `w` is averaged over its axes ≥ 1;
+//! 4. `v` is averaged over its axes ≥ 1.
+//!
+//! `Mean` then adds `Σ v` to `total` and `Σ w` (or the number of rows) to `count`, and its result
+//! is `total / count` (0 when `count` is 0). Every metric that Keras builds on
+//! `MeanMetricWrapper` (MSE, accuracy, cross-entropies, …) is a [`Wrapped`] [`SampleFn`] here.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use super::config::{self, invalid};
+use super::host::Host;
+use super::registry::{Inputs, MetricEntry};
+use super::state::{State, Variable};
+use super::{Metric, MetricObject, MetricValue, StatefulMetric, divide_no_nan};
+use crate::dyn_tensor::DynTensor;
+use crate::error::{LossError, Result};
+
+/// How the trailing axes of a sample's values are reduced: Keras's `reduce_fn`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reduce {
+    /// `ops.mean` (`Mean`, `MeanMetricWrapper`).
+    Mean,
+    /// `ops.sum` (`Sum`).
+    Sum,
+}
+
+/// The two variables of `Mean` (and `Sum`, which uses only `total`).
+pub fn mean_variables() -> Vec<Variable> {
+    vec![Variable::zeros("total", &[]), Variable::zeros("count", &[])]
+}
+
+/// Adds per-sample `values` (weighted by `weight`) to a `[total, count]` state, as Keras's
+/// `Mean.update_state` (or `Sum.update_state` with [`Reduce::Sum`], which leaves `count` alone).
+///
+/// # Errors
+/// [`LossError::WeightShape`] when the weight does not broadcast to the values.
+pub fn mean_update(state: &mut State, values: &Host, weight: Option<&Host>, reduce: Reduce) -> Result<()> {
+    let (rows, per_row_w) = samplewise(values, weight, reduce)?;
+    let total_cell = &mut state.var_mut(0).cells[0];
+    rows.iter().for_each(|&v| total_cell.add(v));
+    if reduce == Reduce::Mean {
+        let count = &mut state.var_mut(1).cells[0];
+        match per_row_w {
+            Some(w) => w.iter().for_each(|&x| count.add(x)),
+            None => count.add_count(if values.rank() == 0 { 1 } else { rows.len() as u64 }),
+        }
+    }
+    Ok(())
+}
+
+/// Keras's `reduce_to_samplewise_values`: one value per row (times its weight), and one weight
+/// per row when a weight is given.
+fn samplewise(values: &Host, weight: Option<&Host>, reduce: Reduce) -> Result<(Vec<f64>, Option<Vec<f64>>)> {
+    let red = |xs: &[f64]| -> f64 {
+        let s: f64 = xs.iter().sum();
+        match reduce {
+            Reduce::Sum => s,
+            Reduce::Mean => s / xs.len() as f64,
+        }
+    };
+    let mut v_shape = values.shape.clone();
+    let v: Vec<f64> = values.data.iter().map(|&x| f64::from(x)).collect();
+    let Some(weight) = weight else {
+        if v_shape.len() <= 1 {
+            return Ok((v, None));
+        }
+        let per: usize = v_shape[1..].iter().product();
+        if per == 0 {
+            return Ok((vec![f64::NAN; v_shape[0]], None));
+        }
+        return Ok((v.chunks(per).map(red).collect(), None));
+    };
+    let mut w_shape = weight.shape.clone();
+    // squeeze_or_expand_to_same_rank(values, weight), expand_rank_1=True.
+    let (vr, wr) = (v_shape.len(), w_shape.len());
+    if vr == wr + 1 && v_shape.last() == Some(&1) {
+        if wr == 1 {
+            w_shape.push(1);
+        } else {
+            v_shape.pop();
+        }
+    } else if wr == vr + 1 && w_shape.last() == Some(&1) {
+        if vr == 1 {
+            v_shape.push(1);
+        } else {
+            w_shape.pop();
+        }
+    }
+    // Values beyond the weight's rank are reduced away.
+    let (v_shape, v) = if v_shape.len() > w_shape.len() {
+        let keep: Vec<usize> = v_shape[..w_shape.len()].to_vec();
+        let per: usize = v_shape[w_shape.len()..].iter().product();
+        let reduced = if per == 0 { vec![f64::NAN; keep.iter().product()] } else { v.chunks(per).map(red).collect() };
+        (keep, reduced)
+    } else {
+        (v_shape, v)
+    };
+    let err = || LossError::WeightShape {
+        what: "sample_weight",
+        weight: weight.shape.clone(),
+        losses: values.shape.clone(),
+        batch: values.batch(),
+    };
+    let w = broadcast_to(&w_shape, &weight.data, &v_shape).ok_or_else(err)?;
+    let weighted: Vec<f64> = v.iter().zip(&w).map(|(a, b)| a * b).collect();
+    if v_shape.len() <= 1 {
+        return Ok((weighted, Some(w)));
+    }
+    let per: usize = v_shape[1..].iter().product();
+    if per == 0 {
+        return Ok((vec![], Some(vec![])));
+    }
+    let rows = weighted.chunks(per).map(red).collect();
+    let w_rows = w.chunks(per).map(red).collect();
+    Ok((rows, Some(w_rows)))
+}
+
+/// Numpy broadcasting of `data` (shape `from`) to shape `to`; `None` when it does not broadcast.
+pub fn broadcast_to(from: &[usize], data: &[f32], to: &[usize]) -> Option<Vec<f64>> {
+    if from.len() > to.len() {
+        return None;
+    }
+    let off = to.len() - from.len();
+    let mut strides = vec![0usize; to.len()];
+    let mut s = 1;
+    for d in (0..from.len()).rev() {
+        let (f, t) = (from[d], to[d + off]);
+        if f != t && f != 1 {
+            return None;
+        }
+        strides[d + off] = if f == 1 { 0 } else { s };
+        s *= f;
+    }
+    let n: usize = to.iter().product();
+    let mut out = Vec::with_capacity(n);
+    let mut idx = vec![0usize; to.len()];
+    for _ in 0..n {
+        let o: usize = idx.iter().zip(&strides).map(|(i, s)| i * s).sum();
+        out.push(f64::from(*data.get(o)?));
+        for d in (0..to.len()).rev() {
+            idx[d] += 1;
+            if idx[d] < to[d] {
+                break;
+            }
+            idx[d] = 0;
+        }
+    }
+    Some(out)
+}
+
+/// `total / count` of a mean state.
+pub fn mean_result(state: &State) -> f64 {
+    divide_no_nan(state.var(0).scalar(), state.var(1).scalar())
+}
+
+/// A per-sample metric function with its arguments (a serde struct with Keras's defaults):
+/// the `fn` of one of Keras's `MeanMetricWrapper` subclasses.
+pub trait SampleFn: Serialize + DeserializeOwned + Clone + fmt::Debug + Send + Sync + 'static {
+    /// The Keras class name, e.g. `"MeanSquaredError"`.
+    const CLASS_NAME: &'static str;
+    /// The default instance name, e.g. `"mean_squared_error"`.
+    const DEFAULT_NAME: &'static str;
+
+    /// Per-sample values (leading axis: the batch), before weighting.
+    ///
+    /// # Errors
+    /// Shape, axis or value errors naming the metric.
+    fn values(&self, y_true: &DynTensor, y_pred: &DynTensor) -> Result<DynTensor>;
+
+    /// Checks the arguments after reading them.
+    ///
+    /// # Errors
+    /// [`LossError::InvalidConfig`] naming the argument.
+    fn check(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// A [`SampleFn`] averaged with Keras's `MeanMetricWrapper` semantics.
+#[derive(Clone, Debug)]
+pub struct Wrapped<F>(pub F);
+
+impl<F: SampleFn> StatefulMetric for Wrapped<F> {
+    fn class_name(&self) -> &str {
+        F::CLASS_NAME
+    }
+
+    fn default_name(&self) -> String {
+        F::DEFAULT_NAME.to_string()
+    }
+
+    fn config(&self) -> Map<String, Value> {
+        config::to_map(&self.0)
+    }
+
+    fn variables(&self) -> Vec<Variable> {
+        mean_variables()
+    }
+
+    fn update(&self, state: &mut State, y_true: &DynTensor, y_pred: &DynTensor, w: Option<&DynTensor>) -> Result<()> {
+        let t = y_true.clone().map(|t| t.detach());
+        let p = y_pred.clone().map(|p| p.detach());
+        let values = Host::read(&self.0.values(&t, &p)?)?;
+        let w = w.map(Host::read).transpose()?;
+        mean_update(state, &values, w.as_ref(), Reduce::Mean)
+    }
+
+    fn result(&self, state: &State) -> MetricValue {
+        MetricValue::Scalar(mean_result(state))
+    }
+}
+
+/// Builds a [`Wrapped`] metric from a Keras config.
+///
+/// # Errors
+/// [`LossError::InvalidConfig`] naming the bad key or value.
+pub fn build_wrapped<F: SampleFn>(config: &Map<String, Value>) -> Result<Box<dyn Metric>> {
+    let (name, f) = config::split::<F>(F::CLASS_NAME, config)?;
+    f.check()?;
+    Ok(Box::new(MetricObject::named(Wrapped(f), name.unwrap_or_else(|| F::DEFAULT_NAME.to_string()))))
+}
+
+/// The registry entry of a [`SampleFn`] metric.
+pub fn wrapped_entry<F: SampleFn>(
+    aliases: &'static [&'static str],
+    inputs: Inputs,
+    variants: &'static [&'static str],
+) -> MetricEntry {
+    MetricEntry { class_name: F::CLASS_NAME, aliases, inputs, variants, required: false, build: build_wrapped::<F> }
+}
+
+/// No arguments beyond `name` and `dtype`.
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoArgs {}
+
+/// `keras.metrics.Mean`: the weighted mean of the values passed as `y_pred` (`y_true` is
+/// ignored), `Σ v·w / Σ w`.
+///
+/// ```
+/// use objectives::prelude::*;
+/// use objectives::metrics::{Mean, Metric};
+/// let d = Device::flex();
+/// let mut m = Mean::new();
+/// let v: DynTensor = Tensor::<1>::from_floats([1., 3., 5., 7.], &d).into();
+/// let w: DynTensor = Tensor::<1>::from_floats([1., 1., 0., 0.], &d).into();
+/// m.update_state(&v, &v, Some(&w))?;
+/// assert_eq!(m.result().scalar()?, 2.0);
+/// # Ok::<(), objectives::LossError>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Mean;
+
+impl Mean {
+    /// A `Mean` named `"mean"`.
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new() -> MetricObject<Mean> {
+        MetricObject::new(Mean)
+    }
+}
+
+impl StatefulMetric for Mean {
+    fn class_name(&self) -> &str {
+        "Mean"
+    }
+    fn default_name(&self) -> String {
+        "mean".into()
+    }
+    fn config(&self) -> Map<String, Value> {
+        Map::new()
+    }
+    fn variables(&self) -> Vec<Variable> {
+        mean_variables()
+    }
+    fn update(&self, state: &mut State, _t: &DynTensor, values: &DynTensor, w: Option<&DynTensor>) -> Result<()> {
+        let w = w.map(Host::read).transpose()?;
+        mean_update(state, &Host::read(values)?, w.as_ref(), Reduce::Mean)
+    }
+    fn result(&self, state: &State) -> MetricValue {
+        MetricValue::Scalar(mean_result(state))
+    }
+}
+
+/// `keras.metrics.Sum`: the weighted sum of the values passed as `y_pred` (`y_true` is ignored).
+#[derive(Clone, Debug, Default)]
+pub struct Sum;
+
+impl Sum {
+    /// A `Sum` named `"sum"`.
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new() -> MetricObject<Sum> {
+        MetricObject::new(Sum)
+    }
+}
+
+impl StatefulMetric for Sum {
+    fn class_name(&self) -> &str {
+        "Sum"
+    }
+    fn default_name(&self) -> String {
+        "sum".into()
+    }
+    fn config(&self) -> Map<String, Value> {
+        Map::new()
+    }
+    fn variables(&self) -> Vec<Variable> {
+        vec![Variable::zeros("total", &[])]
+    }
+    fn update(&self, state: &mut State, _t: &DynTensor, values: &DynTensor, w: Option<&DynTensor>) -> Result<()> {
+        let w = w.map(Host::read).transpose()?;
+        let (rows, _) = samplewise(&Host::read(values)?, w.as_ref(), Reduce::Sum)?;
+        let total = &mut state.var_mut(0).cells[0];
+        rows.iter().for_each(|&v| total.add(v));
+        Ok(())
+    }
+    fn result(&self, state: &State) -> MetricValue {
+        MetricValue::Scalar(state.var(0).scalar())
+    }
+}
+
+/// A per-sample function, as a boxed closure.
+pub type PerSample = Arc<dyn Fn(&DynTensor, &DynTensor) -> Result<DynTensor> + Send + Sync>;
+
+/// `keras.metrics.MeanMetricWrapper`: any per-sample function `fn(y_true, y_pred)` becomes a
+/// weighted-mean metric (a custom metric in one line).
+///
+/// ```
+/// use objectives::prelude::*;
+/// use objectives::metrics::{Metric, MeanMetricWrapper};
+/// let d = Device::flex();
+/// // Mean absolute error of the first feature only.
+/// let mut m = MeanMetricWrapper::new("first_feature_mae", |t, p| {
+///     let t = t.clone().narrow(1, 0, 1)?;
+///     let p = p.clone().narrow(1, 0, 1)?;
+///     objectives::DynTensor::zip_with(t, p, |t, p| (p - t).abs())
+/// });
+/// let t: DynTensor = Tensor::<2>::from_floats([[0., 5.], [1., 5.]], &d).into();
+/// let p: DynTensor = Tensor::<2>::from_floats([[1., 0.], [4., 0.]], &d).into();
+/// m.update_state(&t, &p, None)?;
+/// assert_eq!(m.result().scalar()?, 2.0);
+/// # Ok::<(), objectives::LossError>(())
+/// ```
+#[derive(Clone)]
+pub struct MeanMetricWrapper {
+    f: PerSample,
+    fn_name: String,
+}
+
+impl fmt::Debug for MeanMetricWrapper {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "MeanMetricWrapper({})", self.fn_name)
+    }
+}
+
+impl MeanMetricWrapper {
+    /// A weighted-mean metric named `name` over the per-sample values of `f`.
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new(
+        name: impl Into<String>,
+        f: impl Fn(&DynTensor, &DynTensor) -> Result<DynTensor> + Send + Sync + 'static,
+    ) -> MetricObject<MeanMetricWrapper> {
+        let name = name.into();
+        MetricObject::named(MeanMetricWrapper { f: Arc::new(f), fn_name: name.clone() }, name)
+    }
+
+    /// Keras's serialized `MeanMetricWrapper` wraps a function by name: a loss function
+    /// (`"mean_squared_error"`, …) from the loss registry.
+    fn from_config(config: &Map<String, Value>) -> Result<Box<dyn Metric>> {
+        let mut rest = config.clone();
+        let f = rest.remove("fn").ok_or_else(|| invalid("MeanMetricWrapper", "`fn` is required: a function name"))?;
+        let fn_name = match &f {
+            Value::String(s) => s.clone(),
+            Value::Object(o) => o.get("config").and_then(Value::as_str).map(str::to_string).ok_or_else(|| {
+                invalid("MeanMetricWrapper", format!("`fn` {f} does not name a function in its `config`"))
+            })?,
+            other => return Err(invalid("MeanMetricWrapper", format!("`fn` must name a function, got {other}"))),
+        };
+        let (name, _args) = config::split::<Map<String, Value>>("MeanMetricWrapper", &rest)?;
+        if !_args.is_empty() {
+            return Err(invalid(
+                "MeanMetricWrapper",
+                format!("function keyword arguments {:?} are not supported; use the metric class instead", _args),
+            ));
+        }
+        let loss = crate::registry::get(&fn_name).map_err(|_| {
+            invalid(
+                "MeanMetricWrapper",
+                format!("`fn` {fn_name} is not a loss function objectives knows; wrap a closure with MeanMetricWrapper::new"),
+            )
+        })?;
+        let f = move |t: &DynTensor, p: &DynTensor| -> Result<DynTensor> { Ok(loss.per_sample(t, p)?.values) };
+        let mut m = MeanMetricWrapper::new(fn_name.clone(), f);
+        m.kind.fn_name = fn_name;
+        if let Some(n) = name {
+            m.set_name(n);
+        }
+        Ok(Box::new(m))
+    }
+}
+
+impl StatefulMetric for MeanMetricWrapper {
+    fn class_name(&self) -> &str {
+        "MeanMetricWrapper"
+    }
+    fn default_name(&self) -> String {
+        self.fn_name.clone()
+    }
+    fn config(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("fn".into(), Value::String(self.fn_name.clone()));
+        m
+    }
+    fn variables(&self) -> Vec<Variable> {
+        mean_variables()
+    }
+    fn update(&self, state: &mut State, y_true: &DynTensor, y_pred: &DynTensor, w: Option<&DynTensor>) -> Result<()> {
+        let t = y_true.clone().map(|t| t.detach());
+        let p = y_pred.clone().map(|p| p.detach());
+        let values = Host::read(&(self.f)(&t, &p)?)?;
+        let w = w.map(Host::read).transpose()?;
+        mean_update(state, &values, w.as_ref(), Reduce::Mean)
+    }
+    fn result(&self, state: &State) -> MetricValue {
+        MetricValue::Scalar(mean_result(state))
+    }
+}
+
+fn build_mean(config: &Map<String, Value>) -> Result<Box<dyn Metric>> {
+    let (name, NoArgs {}) = config::split("Mean", config)?;
+    Ok(Box::new(MetricObject::named(Mean, name.unwrap_or_else(|| "mean".into()))))
+}
+
+fn build_sum(config: &Map<String, Value>) -> Result<Box<dyn Metric>> {
+    let (name, NoArgs {}) = config::split("Sum", config)?;
+    Ok(Box::new(MetricObject::named(Sum, name.unwrap_or_else(|| "sum".into()))))
+}
+
+/// The family's registry entries.
+pub fn entries() -> Vec<MetricEntry> {
+    vec![
+        MetricEntry { class_name: "Mean", aliases: &[], inputs: Inputs::Values, variants: &[], required: false, build: build_mean },
+        MetricEntry { class_name: "Sum", aliases: &[], inputs: Inputs::Values, variants: &[], required: false, build: build_sum },
+        MetricEntry {
+            class_name: "MeanMetricWrapper",
+            aliases: &[],
+            inputs: Inputs::Regression,
+            variants: &[r#"{"fn": "mean_squared_error"}"#, r#"{"fn": "mean_absolute_error"}"#],
+            required: true,
+            build: MeanMetricWrapper::from_config,
+        },
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(shape: &[usize], data: &[f32]) -> Host {
+        Host::new(shape.to_vec(), data.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn mean_weights_rows_like_keras() {
+        // keras reduction_metrics_test.py: Mean with weights [1, 1, 0, 0] on [1, 3, 5, 7] → 2.
+        let mut s = State::new(mean_variables());
+        mean_update(&mut s, &h(&[4], &[1., 3., 5., 7.]), Some(&h(&[4], &[1., 1., 0., 0.])), Reduce::Mean).unwrap();
+        assert_eq!(mean_result(&s), 2.0);
+        // 2-D values, per-row weights: rows are averaged first.
+        let mut s = State::new(mean_variables());
+        mean_update(&mut s, &h(&[2, 2], &[1., 3., 5., 7.]), Some(&h(&[2], &[1., 3.])), Reduce::Mean).unwrap();
+        assert_eq!(mean_result(&s), (2.0 + 18.0) / 4.0);
+        // Per-value weights: Σ_rows mean(v·w) / Σ_rows mean(w).
+        let mut s = State::new(mean_variables());
+        mean_update(&mut s, &h(&[2, 2], &[1., 3., 5., 7.]), Some(&h(&[2, 2], &[1., 0., 0., 1.])), Reduce::Mean)
+            .unwrap();
+        assert_eq!(mean_result(&s), (0.5 + 3.5) / 1.0);
+        assert!(mean_update(&mut s, &h(&[2, 2], &[1., 3., 5., 7.]), Some(&h(&[3], &[1., 1., 1.])), Reduce::Mean).is_err());
+    }
+}
