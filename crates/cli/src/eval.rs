@@ -32,7 +32,7 @@ pub fn parse_loss(spec: &OsStr) -> Result<Box<dyn Loss>> {
 }
 
 /// The path of an `@file.json` argument.
-fn at_file(spec: &OsStr) -> Option<&Path> {
+pub(crate) fn at_file(spec: &OsStr) -> Option<&Path> {
     #[cfg(unix)]
     {
         use std::os::unix::ffi::OsStrExt;

@@ -7,6 +7,8 @@
 //!                 [--out L.npy] [--grad G.npy] [--json] [--device flex|wgpu|cuda]
 //! objectives explain --loss LOSS --y-pred-shape 64,7,16,16 [--y-true-shape …] [--sample-weight-shape …]
 //!                    [--mask-shape …]
+//! objectives metric --metric METRIC --y-true T.npy --y-pred P.npy [--sample-weight W.npy] [--batch-size N]
+//!                   [--out R.npy] [--json]
 //! objectives list
 //! objectives devices
 //! ```
@@ -15,6 +17,7 @@
 //! Bad input prints one line to stderr and exits with code 2.
 
 pub mod eval;
+pub mod metric;
 pub mod npy;
 
 use std::ffi::OsString;
@@ -38,9 +41,11 @@ pub struct Cli {
 pub enum Command {
     /// Evaluate a loss (and optionally its gradient) on .npy files.
     Eval(EvalArgs),
+    /// Evaluate a Keras metric on .npy files, feeding the rows in batches as training does.
+    Metric(MetricArgs),
     /// Show, shape by shape, how a loss reduces inputs of the given shapes.
     Explain(ExplainArgs),
-    /// List every loss with its names and aliases.
+    /// List every loss and every metric with its names and aliases.
     List,
     /// List the backends `--device` accepts, whether this build has each, and the adapter each
     /// opens.
@@ -65,6 +70,34 @@ pub struct ExplainArgs {
     /// Shape of the mask over the per-sample losses.
     #[arg(long)]
     pub mask_shape: Option<String>,
+}
+
+/// Arguments of `objectives metric`.
+#[derive(clap::Args)]
+pub struct MetricArgs {
+    /// The metric: a name or alias (`auc`, `mse`, `MeanIoU`), Keras's serialized JSON inline
+    /// (`{"class_name": "MeanIoU", "config": {"num_classes": 7, "axis": 1}}`), or `@file.json`.
+    #[arg(long)]
+    pub metric: OsString,
+    /// Targets (.npy: float, int or bool).
+    #[arg(long)]
+    pub y_true: PathBuf,
+    /// Predictions (.npy). For `Mean` and `Sum`, the values to average or add.
+    #[arg(long)]
+    pub y_pred: PathBuf,
+    /// Sample weights (.npy); with --batch-size, its rows go with the data's rows (a 0-d weight
+    /// weighs every batch).
+    #[arg(long)]
+    pub sample_weight: Option<PathBuf>,
+    /// Feed rows (axis 0) to update_state in consecutive chunks of N (default: all at once).
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Write the result as f32 .npy, atomically (0-d for a scalar result, 1-d for a vector).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print one JSON object instead of human-readable text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `objectives eval`.
@@ -115,14 +148,26 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
     match cli.command {
         Command::Eval(args) => eval::run(&args, out),
         Command::Explain(args) => explain(&args, out),
+        Command::Metric(args) => metric::run(&args, out),
         Command::List => {
             // Columns as wide as their longest entry, so every row lines up.
             let losses = objectives::registry::ALL_LOSSES;
             let cw = losses.iter().map(|e| e.class_name.len()).chain(["class".len()]).max().unwrap_or(0);
             let fw = losses.iter().map(|e| e.function_name.len()).chain(["function".len()]).max().unwrap_or(0);
+            writeln!(out, "losses:").context("stdout")?;
             writeln!(out, "{:<cw$}  {:<fw$}  aliases", "class", "function").context("stdout")?;
             for e in losses {
                 let line = format!("{:<cw$}  {:<fw$}  {}", e.class_name, e.function_name, e.aliases.join(", "));
+                writeln!(out, "{}", line.trim_end()).context("stdout")?;
+            }
+            let metrics = objectives::metrics::registry::all();
+            let names: Vec<Vec<String>> = metrics.iter().map(|e| e.names()).collect();
+            let cw = names.iter().map(|n| n[0].len()).chain(["class".len()]).max().unwrap_or(0);
+            let fw = names.iter().map(|n| n[1].len()).chain(["name".len()]).max().unwrap_or(0);
+            writeln!(out, "\nmetrics:").context("stdout")?;
+            writeln!(out, "{:<cw$}  {:<fw$}  aliases", "class", "name").context("stdout")?;
+            for n in &names {
+                let line = format!("{:<cw$}  {:<fw$}  {}", n[0], n[1], n[2..].join(", "));
                 writeln!(out, "{}", line.trim_end()).context("stdout")?;
             }
             Ok(())

@@ -5,6 +5,8 @@
 //!                 [--out L.npy] [--grad G.npy] [--json] [--device flex|wgpu|cuda]
 //! objectives explain --loss LOSS --y-pred-shape 64,7,16,16 [--y-true-shape …] [--sample-weight-shape …]
 //!                    [--mask-shape …]
+//! objectives metric --metric METRIC --y-true T.npy --y-pred P.npy [--sample-weight W.npy] [--batch-size N]
+//!                   [--out R.npy] [--json]
 //! objectives list
 //! objectives devices
 //! ```
@@ -23,7 +25,7 @@ fn main() -> ExitCode {
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => e.exit(),
         Err(e) if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             eprintln!(
-                "error: no subcommand given; use `objectives eval`, `explain` or `list` (see `objectives --help`)"
+                "error: no subcommand given; use `objectives eval`, `metric`, `explain`, `list` or `devices` (see `objectives --help`)"
             );
             return ExitCode::from(2);
         }

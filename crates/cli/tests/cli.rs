@@ -243,19 +243,28 @@ fn explain_prints_the_motivating_plan() {
 }
 
 #[test]
-fn list_names_every_loss_in_aligned_columns() {
+fn list_names_every_loss_and_metric_in_aligned_columns() {
     let out = Command::new(env!("CARGO_BIN_EXE_objectives"))
         .arg("list")
         .output()
         .unwrap_or_else(|e| panic!("running objectives: {e}"));
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    let lines: Vec<&str> = text.lines().collect();
+    let (losses, metrics) = text.split_once("\nmetrics:\n").unwrap_or_else(|| panic!("{text}"));
+    let lines: Vec<&str> = losses.lines().skip(1).collect();
     assert_eq!(lines.len(), 1 + objectives::registry::ALL_LOSSES.len(), "{text}");
     // The function column starts at the same offset on every row, the longest class name included.
     let header = lines[0].find("function").unwrap_or_else(|| panic!("{text}"));
     for (line, e) in lines[1..].iter().zip(objectives::registry::ALL_LOSSES) {
         assert!(line.starts_with(e.class_name), "{line}");
         assert_eq!(line.find(e.function_name), Some(header), "misaligned row: {line:?}\n{text}");
+    }
+    let lines: Vec<&str> = metrics.lines().collect();
+    let all = objectives::metrics::registry::all();
+    assert_eq!(lines.len(), 1 + all.len(), "{text}");
+    let header = lines[0].find("name").unwrap_or_else(|| panic!("{text}"));
+    for (line, e) in lines[1..].iter().zip(all) {
+        assert!(line.starts_with(e.class_name), "{line}");
+        assert_eq!(line[header..].split(' ').next(), Some(e.names()[1].as_str()), "misaligned row: {line:?}");
     }
 }

@@ -10,7 +10,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor, TensorData};
 use objectives::{DynTensor, SparseCategoricalCrossentropy, SparseCategoricalCrossentropyConfig};
-use objectives_fit::{Compiled, Dataset, FitOptions, Metric, Model, evaluate, fit};
+use objectives_fit::{Compiled, Dataset, FitOptions, Model, evaluate, fit};
 
 #[derive(Module, Debug)]
 struct Classifier {
@@ -50,7 +50,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..Default::default()
     });
     let mut compiled = Compiled::new(Box::new(scce))
-        .with_metrics(vec![Metric::from_name("accuracy")?])
+        .with_metrics(["accuracy"])
         .with_optimizer(burn::optim::AdamConfig::new().init(), 0.02);
     let model =
         Classifier { hidden: LinearConfig::new(2, 16).init(&device), out: LinearConfig::new(16, 3).init(&device) };

@@ -9,14 +9,14 @@ use burn::optim::{AdamConfig, ModuleOptimizer};
 use objectives::Loss;
 
 use crate::error::{FitError, Result};
-use crate::metrics::Metric;
+use crate::metrics::{MetricSpec, Metrics};
 
 /// A compiled training setup. Build it with [`Compiled::new`] and the `with_*` methods.
 pub struct Compiled {
     pub(crate) losses: Vec<Box<dyn Loss>>,
     pub(crate) loss_weights: Option<Vec<f64>>,
-    pub(crate) metrics: Vec<Metric>,
-    pub(crate) weighted_metrics: Vec<Metric>,
+    pub(crate) metrics: Metrics,
+    pub(crate) weighted_metrics: Metrics,
     pub(crate) optimizer: ModuleOptimizer,
     pub(crate) learning_rate: f64,
     pub(crate) output_names: Vec<String>,
@@ -43,8 +43,8 @@ impl Compiled {
         Self {
             losses,
             loss_weights: None,
-            metrics: vec![],
-            weighted_metrics: vec![],
+            metrics: Metrics::None,
+            weighted_metrics: Metrics::None,
             optimizer: AdamConfig::new().init(),
             learning_rate: 1e-3,
             output_names: vec![],
@@ -69,18 +69,55 @@ impl Compiled {
         self
     }
 
-    /// Metrics (`compile(metrics=[…])`): masks count as 0/1, weights give `Σ v·w / Σ w`.
+    /// Metrics (`compile(metrics=[…])`), by name (`"mae"`, `"accuracy"`, `"auc"`) or object
+    /// (`MetricSpec::from(metrics::get("auc")?)`, any [`objectives::metrics::Metric`]). For one
+    /// output they all apply to it; for several outputs a list with one entry per output gives
+    /// each output its metric (Keras 3's rule), and any other list applies to every output (Keras
+    /// 3 refuses it; [`Compiled::with_metrics_per_output`] says it explicitly). Metrics see no
+    /// sample weight; a mask weighs Keras's `MeanMetricWrapper` family (accuracy, MSE, …).
     #[must_use]
-    pub fn with_metrics(mut self, metrics: Vec<Metric>) -> Self {
-        self.metrics = metrics;
+    pub fn with_metrics<S: Into<MetricSpec>>(mut self, metrics: impl IntoIterator<Item = S>) -> Self {
+        self.metrics = Metrics::Flat(metrics.into_iter().map(Into::into).collect());
         self
     }
 
-    /// Metrics weighted by `sample_weight` (`compile(weighted_metrics=[…])`).
+    /// Metrics per output, in the model's output order (`compile(metrics=[[…], […]])`).
     #[must_use]
-    pub fn with_weighted_metrics(mut self, metrics: Vec<Metric>) -> Self {
-        self.weighted_metrics = metrics;
+    pub fn with_metrics_per_output(mut self, metrics: Vec<Vec<MetricSpec>>) -> Self {
+        self.metrics = Metrics::PerOutput(metrics);
         self
+    }
+
+    /// Metrics weighted by `sample_weight` and class weights (`compile(weighted_metrics=[…])`),
+    /// same list rules as [`Compiled::with_metrics`]. A name that is also an unweighted metric
+    /// is logged as `weighted_<name>`.
+    #[must_use]
+    pub fn with_weighted_metrics<S: Into<MetricSpec>>(mut self, metrics: impl IntoIterator<Item = S>) -> Self {
+        self.weighted_metrics = Metrics::Flat(metrics.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Weighted metrics per output.
+    #[must_use]
+    pub fn with_weighted_metrics_per_output(mut self, metrics: Vec<Vec<MetricSpec>>) -> Self {
+        self.weighted_metrics = Metrics::PerOutput(metrics);
+        self
+    }
+
+    /// The `metrics` and `weighted_metrics` of a `.keras` archive's compile config (read with
+    /// [`objectives::keras_archive::read_keras_archive`]); set the output names first when the
+    /// archive names outputs.
+    ///
+    /// # Errors
+    /// [`FitError::Config`] for metrics of an output the model does not have.
+    pub fn with_keras_metrics(mut self, config: &objectives::keras_archive::CompileConfig) -> Result<Self> {
+        if let Some(m) = &config.metrics {
+            self.metrics = Metrics::from_keras(m, &self.output_names)?;
+        }
+        if let Some(m) = &config.weighted_metrics {
+            self.weighted_metrics = Metrics::from_keras(m, &self.output_names)?;
+        }
+        Ok(self)
     }
 
     /// Any burn optimizer (e.g. `SgdConfig::new().init()`), with its learning rate.

@@ -12,7 +12,7 @@ use crate::compile_loss::batch_losses;
 use crate::data::Dataset;
 use crate::error::Result;
 use crate::model::Model;
-use crate::trackers::Trackers;
+use crate::trackers::{Trackers, VectorLogs};
 
 /// The logs of one pass over `batches` without gradients, each key prefixed with `prefix`.
 pub(crate) fn evaluate_batches<const DI: usize, M: Model<DI>>(
@@ -20,7 +20,7 @@ pub(crate) fn evaluate_batches<const DI: usize, M: Model<DI>>(
     compiled: &Compiled,
     (_, batches): Batches<'_, DI>,
     prefix: &str,
-) -> Result<BTreeMap<String, f64>> {
+) -> Result<(BTreeMap<String, f64>, VectorLogs)> {
     let eval_model = model.valid();
     let mut trackers = Trackers::default();
     for batch in batches {
@@ -34,7 +34,7 @@ pub(crate) fn evaluate_batches<const DI: usize, M: Model<DI>>(
         let (total, values) = batch_losses(compiled, &preds, &batch)?;
         trackers.update(compiled, &batch, &preds, &total, &values)?;
     }
-    trackers.logs(compiled, prefix)
+    trackers.all_logs(compiled, prefix)
 }
 
 /// Keras's `Model.evaluate`: the loss and metrics over `data`, as a map.
@@ -47,6 +47,20 @@ pub fn evaluate<const DI: usize, M: Model<DI>>(
     data: &Dataset<DI>,
     batch_size: usize,
 ) -> Result<BTreeMap<String, f64>> {
+    Ok(evaluate_detailed(model, compiled, data, batch_size)?.0)
+}
+
+/// [`evaluate`], with the vector-valued metric results (a thresholds list, F1 with
+/// `average=None`, per-class IoU, …) beside the scalar logs.
+///
+/// # Errors
+/// Data and loss errors.
+pub fn evaluate_detailed<const DI: usize, M: Model<DI>>(
+    model: &M,
+    compiled: &Compiled,
+    data: &Dataset<DI>,
+    batch_size: usize,
+) -> Result<(BTreeMap<String, f64>, VectorLogs)> {
     data.validate()?;
     evaluate_batches(model, compiled, memory_batches(data, batch_size), "")
 }
@@ -60,5 +74,5 @@ pub fn evaluate_loader<const DI: usize, M: Model<DI>>(
     compiled: &Compiled,
     data: &dyn DataLoader<Dataset<DI>>,
 ) -> Result<BTreeMap<String, f64>> {
-    evaluate_batches(model, compiled, loader_batches(data), "")
+    Ok(evaluate_batches(model, compiled, loader_batches(data), "")?.0)
 }

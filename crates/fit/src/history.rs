@@ -13,6 +13,9 @@ pub struct History {
     pub epochs: Vec<usize>,
     /// Each quantity's values, one per recorded epoch.
     pub values: BTreeMap<String, Vec<f64>>,
+    /// Each vector-valued metric's results (a thresholds list, F1 with `average=None`), one
+    /// vector per recorded epoch: Keras's History holds these arrays under the metric's name.
+    pub vectors: BTreeMap<String, Vec<Vec<f64>>>,
 }
 
 impl History {
@@ -23,14 +26,27 @@ impl History {
         }
     }
 
+    pub(crate) fn push_vectors(&mut self, logs: &BTreeMap<String, Vec<f64>>) {
+        for (k, v) in logs {
+            self.vectors.entry(k.clone()).or_default().push(v.clone());
+        }
+    }
+
+    /// The per-epoch vectors of a vector-valued metric (e.g. `"f1_score"` with `average=None`).
+    pub fn get_vector(&self, key: &str) -> Option<&[Vec<f64>]> {
+        self.vectors.get(key).map(Vec::as_slice)
+    }
+
     /// The values of `key` (e.g. `"val_loss"`), if logged.
     pub fn get(&self, key: &str) -> Option<&[f64]> {
         self.values.get(key).map(Vec::as_slice)
     }
 
-    /// The history as CSV text: `epoch` and one column per quantity.
+    /// The history as CSV text: `epoch` and one column per quantity; a vector is written as
+    /// Keras's `CSVLogger` writes it, `"[a, b, …]"`.
     pub fn to_csv(&self) -> String {
-        let keys: Vec<&String> = self.values.keys().collect();
+        let mut keys: Vec<&String> = self.values.keys().chain(self.vectors.keys()).collect();
+        keys.sort();
         let mut out = String::from("epoch");
         for k in &keys {
             out.push(',');
@@ -41,8 +57,11 @@ impl History {
             out.push_str(&epoch.to_string());
             for k in &keys {
                 out.push(',');
-                if let Some(v) = self.values[*k].get(row) {
+                if let Some(v) = self.values.get(*k).and_then(|v| v.get(row)) {
                     out.push_str(&v.to_string());
+                } else if let Some(v) = self.vectors.get(*k).and_then(|v| v.get(row)) {
+                    let items: Vec<String> = v.iter().map(f64::to_string).collect();
+                    out.push_str(&format!("\"[{}]\"", items.join(", ")));
                 }
             }
             out.push('\n');

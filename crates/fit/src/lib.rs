@@ -42,11 +42,12 @@ pub use callbacks::{Callback, EarlyStopping, TerminateOnNaN};
 pub use compile::Compiled;
 pub use data::Dataset;
 pub use error::FitError;
-pub use evaluate::{evaluate, evaluate_loader};
+pub use evaluate::{evaluate, evaluate_detailed, evaluate_loader};
 pub use history::History;
-pub use metrics::Metric;
+pub use metrics::{Metric, MetricSpec, Metrics};
 pub use model::Model;
 pub use predict::predict;
+pub use trackers::VectorLogs;
 pub use train::{FitOptions, fit, fit_loader};
 
 /// The README's Rust examples (they use both crates), compiled and run as doctests so that the

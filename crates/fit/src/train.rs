@@ -230,15 +230,18 @@ fn train_loop<'d, const DI: usize, M: Model<DI>, V: Fn() -> Batches<'d, DI>>(
             return Err(FitError::Data(format!("epoch {} had no training batches", epoch + 1)));
         }
         last_steps = seen;
-        let mut logs = trackers.logs(compiled, "")?;
+        let (mut logs, mut vectors) = trackers.all_logs(compiled, "")?;
         if let Some(v) = &validation {
-            logs.extend(evaluate_batches(&model, compiled, v(), "val_")?);
+            let (val, val_vectors) = evaluate_batches(&model, compiled, v(), "val_")?;
+            logs.extend(val);
+            vectors.extend(val_vectors);
         }
         progress.finish(epoch, options.epochs, &logs);
         let mut state = State { lr: compiled.learning_rate, stop: &mut stop, replace: &mut replace };
         notify(callbacks, &model, &history, &mut state, |cb, ctx| cb.on_epoch_end(epoch, &logs, ctx))?;
         compiled.learning_rate = state.lr;
         history.push(epoch, &logs);
+        history.push_vectors(&vectors);
         if stop {
             break;
         }

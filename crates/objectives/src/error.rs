@@ -164,9 +164,7 @@ pub enum LossError {
     },
 
     /// A metric name that the metric registry does not know.
-    #[error(
-        "unknown metric `{0}`; try `accuracy`, `mse`, `auc` or `MeanIoU` (`objectives list` prints all names)"
-    )]
+    #[error("unknown metric `{0}`; try `accuracy`, `mse`, `auc` or `MeanIoU` (`objectives list` prints all names)")]
     UnknownMetric(String),
 
     /// A name that the registry does not know.

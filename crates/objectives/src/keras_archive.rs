@@ -22,6 +22,7 @@ use serde_json::Value;
 
 use crate::error::{LossError, Result};
 use crate::loss::Loss;
+use crate::metrics::MetricSpec;
 use crate::registry::{from_keras_json, get};
 
 /// A value given once for the model, per output in order, or per output by name (Keras accepts
@@ -54,10 +55,11 @@ pub struct CompileConfig {
     pub loss: Option<PerOutput<Option<Box<dyn Loss>>>>,
     /// `loss_weights`, if given.
     pub loss_weights: Option<PerOutput<f64>>,
-    /// Metric names per output (`metrics`).
-    pub metrics: Option<PerOutput<Vec<String>>>,
-    /// Metric names per output (`weighted_metrics`).
-    pub weighted_metrics: Option<PerOutput<Vec<String>>>,
+    /// Metrics per output (`metrics`): names as given (resolved against the shapes at the first
+    /// batch, as Keras resolves `"accuracy"`), serialized metric objects built.
+    pub metrics: Option<PerOutput<Vec<MetricSpec>>>,
+    /// Metrics per output (`weighted_metrics`).
+    pub weighted_metrics: Option<PerOutput<Vec<MetricSpec>>>,
     /// The optimizer's class name, if any (objectives does not build optimizers).
     pub optimizer: Option<String>,
 }
@@ -153,10 +155,11 @@ fn parse_loss(v: &Value) -> Result<Option<Box<dyn Loss>>> {
     }
 }
 
-/// Metric names: strings as given, serialized metric objects by their `name` (else class).
-fn metrics_of(v: Option<&Value>) -> Result<Option<PerOutput<Vec<String>>>> {
+/// Metrics: strings as given (checked against the registry, `accuracy`/`acc` aside), serialized
+/// metric objects built with their arguments.
+fn metrics_of(v: Option<&Value>) -> Result<Option<PerOutput<Vec<MetricSpec>>>> {
     let Some(v) = v.filter(|v| !v.is_null()) else { return Ok(None) };
-    let names = |list: &Value| -> Result<Vec<String>> {
+    let names = |list: &Value| -> Result<Vec<MetricSpec>> {
         let items = match list {
             Value::Array(items) => items.clone(),
             single => vec![single.clone()],
@@ -164,14 +167,11 @@ fn metrics_of(v: Option<&Value>) -> Result<Option<PerOutput<Vec<String>>>> {
         items
             .iter()
             .map(|m| match m {
-                Value::String(s) => Ok(s.clone()),
-                Value::Object(o) => o
-                    .get("config")
-                    .and_then(|c| c.get("name"))
-                    .or_else(|| o.get("class_name"))
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-                    .ok_or_else(|| invalid(format!("metric {m} has neither a name nor a class_name"))),
+                Value::String(s) if matches!(s.to_lowercase().as_str(), "accuracy" | "acc") => {
+                    Ok(MetricSpec::Name(s.clone()))
+                }
+                Value::String(s) => crate::metrics::get(s).map(|_| MetricSpec::Name(s.clone())),
+                Value::Object(_) => crate::metrics::from_keras_json(m).map(MetricSpec::Object),
                 other => Err(invalid(format!("metrics entries must be names or serialized metrics, got {other}"))),
             })
             .collect()
@@ -206,8 +206,9 @@ mod tests {
         let Some(PerOutput::Named(w)) = &cc.loss_weights else { panic!("{cc:?}") };
         assert_eq!(w, &vec![("features".to_string(), 1.0), ("classes".to_string(), 0.5)]);
         let Some(PerOutput::Named(m)) = &cc.metrics else { panic!("{cc:?}") };
-        assert_eq!(m[0], ("features".to_string(), vec!["mae".to_string()]));
-        assert_eq!(m[1], ("classes".to_string(), vec!["sparse_categorical_accuracy".to_string()]));
+        let names = |i: usize| (m[i].0.clone(), m[i].1.iter().map(|s| s.name().to_string()).collect::<Vec<_>>());
+        assert_eq!(names(0), ("features".to_string(), vec!["mae".to_string()]));
+        assert_eq!(names(1), ("classes".to_string(), vec!["sparse_categorical_accuracy".to_string()]));
         assert_eq!(cc.optimizer.as_deref(), Some("Adam"));
         Ok(())
     }

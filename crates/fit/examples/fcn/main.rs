@@ -2,7 +2,9 @@
 //! inputs to a channels-first (N, 7, 16, 16) output — 7 regression features per position —
 //! trained with MeanSquaredError(axis=1) and a per-position weight that discounts the border, on a
 //! synthetic but learnable task generated in-process. It prints the loss's `explain` plan, trains
-//! with a progress bar and validation, and writes the history as CSV and its curves as PNG and SVG.
+//! with a progress bar and validation, reports the mean absolute error over the features (unweighted
+//! and weighted, Keras's `metrics` and `weighted_metrics`), and writes the history as CSV and its
+//! curves as PNG and SVG.
 //!
 //! Run: `cargo run --release --example fcn` (add `-- --epochs 20` for longer training, and
 //! `-- --device wgpu` to train on a GPU through burn's wgpu backend, built with `--features wgpu`;
@@ -12,6 +14,9 @@ mod net;
 
 use burn::tensor::{Device, Tensor, TensorData};
 use net::Fcn;
+use objectives::metrics::MetricObject;
+use objectives::metrics::reduction::Wrapped;
+use objectives::metrics::regression::MeanAbsoluteError as MaeMetric;
 use objectives::{MeanSquaredError, MeanSquaredErrorConfig};
 use objectives_fit::callbacks::CsvLogger;
 use objectives_fit::{Compiled, Dataset, FitOptions, fit};
@@ -101,13 +106,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let loss = MeanSquaredError::new(MeanSquaredErrorConfig { axis: 1 });
     println!("{}", objectives::explain(&loss, None, &[32, 7, H, W], Some(&[32, H, W]), None)?);
 
-    let mut compiled = Compiled::new(Box::new(loss)).with_optimizer(burn::optim::AdamConfig::new().init(), 3e-3);
+    // Mean absolute error over the 7 features (axis 1), per position; unweighted, and weighted by
+    // the same per-position weights as the loss (logged as `weighted_mean_absolute_error`).
+    let mae = MetricObject::new(Wrapped(MaeMetric { axis: 1 }));
+    let mut compiled = Compiled::new(Box::new(loss))
+        .with_metrics([mae.clone()])
+        .with_weighted_metrics([mae])
+        .with_optimizer(burn::optim::AdamConfig::new().init(), 3e-3);
     let options = FitOptions { batch_size: 32, epochs, validation_split: 0.2, seed: 1, ..Default::default() };
     let mut csv = CsvLogger::new("fcn_history.csv");
     let (_model, history) = fit(Fcn::new(WIDTH, &device), &mut compiled, &data, None, &options, &mut [&mut csv])?;
 
     let val = history.get("val_loss").unwrap_or_default();
     println!("val_loss by epoch: {}", val.iter().map(|v| format!("{v:.4}")).collect::<Vec<_>>().join(" → "));
+    let mae = history.get("val_weighted_mean_absolute_error").unwrap_or_default();
+    println!(
+        "val_weighted_mean_absolute_error by epoch: {}",
+        mae.iter().map(|v| format!("{v:.4}")).collect::<Vec<_>>().join(" → ")
+    );
     history.plot("fcn_history.png")?;
     history.plot("fcn_history.svg")?;
     println!("history written to fcn_history.csv; curves to fcn_history.png and fcn_history.svg");

@@ -1,8 +1,148 @@
-//! (being written)
+//! Hinge metrics (`keras/src/metrics/hinge_metrics.py`, Keras 3.15.1): the weighted mean over
+//! samples of the matching loss function — `Hinge`, `SquaredHinge` and `CategoricalHinge`.
+//!
+//! `axis` is objectives' extension (default -1, Keras's behaviour, not written to the config):
+//! the axis the loss reduces (the class axis of `CategoricalHinge`).
 
-use super::registry::MetricEntry;
+use serde::{Deserialize, Serialize};
+
+use super::reduction::{SampleFn, wrapped_entry};
+use super::registry::{Inputs, MetricEntry};
+use crate::dyn_tensor::DynTensor;
+use crate::error::Result;
+
+/// A per-sample metric that is a hinge loss function with only an `axis` argument.
+macro_rules! hinge_metric {
+    ($(#[$doc:meta])* $name:ident, $class:literal, $default:literal, $loss:ident, $cfg:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        pub struct $name {
+            /// The axis the loss function reduces (objectives' extension; default -1, Keras's
+            /// behaviour, which is not written to the config).
+            #[serde(skip_serializing_if = "crate::wrapper::is_last_axis")]
+            pub axis: i64,
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self { axis: -1 }
+            }
+        }
+
+        impl SampleFn for $name {
+            const CLASS_NAME: &'static str = $class;
+            const DEFAULT_NAME: &'static str = $default;
+            fn values(&self, y_true: &DynTensor, y_pred: &DynTensor) -> Result<DynTensor> {
+                crate::$loss(y_true, y_pred, &crate::$cfg { axis: self.axis })
+            }
+        }
+    };
+}
+
+hinge_metric!(
+    /// `keras.metrics.Hinge`: the weighted mean over samples of [`crate::hinge`],
+    /// `mean(max(1 − y·y_pred, 0), axis)` with labels `{0, 1}` mapped to `y ∈ {−1, 1}`.
+    ///
+    /// ```
+    /// use objectives::prelude::*;
+    /// let d = Device::flex();
+    /// let mut m = objectives::metrics::get("hinge")?;
+    /// let t: DynTensor = Tensor::<2>::from_floats([[0., 1.], [0., 0.]], &d).into();
+    /// let p: DynTensor = Tensor::<2>::from_floats([[0.6, 0.4], [0.4, 0.6]], &d).into();
+    /// m.update_state(&t, &p, None)?;
+    /// assert!((m.result().scalar()? - 1.3).abs() < 1e-6);
+    /// # Ok::<(), objectives::LossError>(())
+    /// ```
+    Hinge,
+    "Hinge",
+    "hinge",
+    hinge,
+    HingeConfig
+);
+
+hinge_metric!(
+    /// `keras.metrics.SquaredHinge`: the weighted mean over samples of [`crate::squared_hinge`],
+    /// `mean(max(1 − y·y_pred, 0)², axis)` with labels `{0, 1}` mapped to `y ∈ {−1, 1}`.
+    ///
+    /// ```
+    /// use objectives::prelude::*;
+    /// let d = Device::flex();
+    /// let mut m = objectives::metrics::get("squared_hinge")?;
+    /// let t: DynTensor = Tensor::<2>::from_floats([[0., 1.], [0., 0.]], &d).into();
+    /// let p: DynTensor = Tensor::<2>::from_floats([[0.6, 0.4], [0.4, 0.6]], &d).into();
+    /// m.update_state(&t, &p, None)?;
+    /// assert!((m.result().scalar()? - 1.86).abs() < 1e-6);
+    /// # Ok::<(), objectives::LossError>(())
+    /// ```
+    SquaredHinge,
+    "SquaredHinge",
+    "squared_hinge",
+    squared_hinge,
+    SquaredHingeConfig
+);
+
+hinge_metric!(
+    /// `keras.metrics.CategoricalHinge`: the weighted mean over samples of
+    /// [`crate::categorical_hinge`], `max(0, max_axis((1 − y_true)·y_pred) − Σ_axis y_true·y_pred + 1)`.
+    ///
+    /// ```
+    /// use objectives::prelude::*;
+    /// let d = Device::flex();
+    /// let mut m = objectives::metrics::get("categorical_hinge")?;
+    /// let t: DynTensor = Tensor::<2>::from_floats([[0., 1.], [0., 0.]], &d).into();
+    /// let p: DynTensor = Tensor::<2>::from_floats([[0.6, 0.4], [0.4, 0.6]], &d).into();
+    /// m.update_state(&t, &p, None)?;
+    /// assert!((m.result().scalar()? - 1.4).abs() < 1e-6);
+    /// # Ok::<(), objectives::LossError>(())
+    /// ```
+    CategoricalHinge,
+    "CategoricalHinge",
+    "categorical_hinge",
+    categorical_hinge,
+    CategoricalHingeConfig
+);
 
 /// The family's registry entries.
 pub fn entries() -> Vec<MetricEntry> {
-    vec![]
+    vec![
+        wrapped_entry::<Hinge>(&[], Inputs::Binary, &[r#"{"axis": 1}"#]),
+        wrapped_entry::<SquaredHinge>(&[], Inputs::Binary, &[r#"{"axis": 1}"#]),
+        wrapped_entry::<CategoricalHinge>(&[], Inputs::Categorical, &[r#"{"axis": 1}"#]),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Metric;
+    use crate::testing::d2;
+
+    fn get(name: &str) -> Box<dyn Metric> {
+        super::super::get(name).unwrap()
+    }
+
+    #[test]
+    fn docstring_examples() {
+        let t = d2(&[[0., 1.], [0., 0.]]);
+        let p = d2(&[[0.6, 0.4], [0.4, 0.6]]);
+        let d = crate::device::test_device();
+        let w = crate::DynTensor::from_data(burn::tensor::TensorData::new(vec![1f32, 0.], vec![2]), &d).unwrap();
+        for (name, a, b) in [("hinge", 1.3, 1.1), ("squared_hinge", 1.86, 1.46), ("categorical_hinge", 1.4000001, 1.2)]
+        {
+            let mut m = get(name);
+            assert_eq!(m.name(), name);
+            m.update_state(&t, &p, None).unwrap();
+            assert!((m.result().scalar().unwrap() - a).abs() < 1e-6, "{name}");
+            m.reset_state();
+            m.update_state(&t, &p, Some(&w)).unwrap();
+            assert!((m.result().scalar().unwrap() - b).abs() < 1e-6, "{name} weighted");
+        }
+    }
+
+    #[test]
+    fn default_axis_is_not_written() {
+        assert!(!get("Hinge").config().contains_key("axis"));
+        let m = super::super::from_keras_json(&serde_json::json!({"class_name": "Hinge", "config": {"axis": 0}}));
+        assert_eq!(m.unwrap().config()["axis"], 0);
+    }
 }

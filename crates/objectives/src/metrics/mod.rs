@@ -24,8 +24,8 @@
 //! (`TruePositives` … `AUC`), [`f_score`] and [`iou`].
 
 pub mod accuracy;
-pub mod confusion;
 pub mod config;
+pub mod confusion;
 pub mod correlation;
 pub mod exact;
 pub mod f_score;
@@ -36,6 +36,7 @@ pub mod probabilistic;
 pub mod reduction;
 pub mod registry;
 pub mod regression;
+pub mod spec;
 pub mod state;
 
 use std::fmt;
@@ -46,6 +47,7 @@ pub use exact::ExactSum;
 pub use host::Host;
 pub use reduction::{Mean, MeanMetricWrapper, Sum};
 pub use registry::{MetricEntry, from_keras_json, from_keras_json_str, get};
+pub use spec::MetricSpec;
 pub use state::{State, Variable};
 
 use crate::dyn_tensor::DynTensor;
@@ -133,6 +135,14 @@ pub trait Metric: fmt::Debug + Send + Sync {
     /// A boxed copy, state included.
     fn clone_box(&self) -> Box<dyn Metric>;
 
+    /// Whether a mask over the outputs (Keras's `_keras_mask`) weighs this metric's values:
+    /// true for Keras's `MeanMetricWrapper` family, which multiplies it into the sample weight;
+    /// the other classes (confusion matrices, IoU, F-scores, R²) ignore masks in Keras, and so
+    /// they do here.
+    fn uses_mask(&self) -> bool {
+        false
+    }
+
     /// Keras's serialized form, `{"module": "keras.metrics", "class_name", "config",
     /// "registered_name": null}`, every argument written.
     fn serialize(&self) -> Value {
@@ -211,6 +221,11 @@ pub trait StatefulMetric: Clone + fmt::Debug + Send + Sync + 'static {
 
     /// The result from a state.
     fn result(&self, state: &State) -> MetricValue;
+
+    /// See [`Metric::uses_mask`] (default false).
+    fn uses_mask(&self) -> bool {
+        false
+    }
 }
 
 /// A [`StatefulMetric`] with its name and state: a [`Metric`].
@@ -288,6 +303,10 @@ impl<K: StatefulMetric> Metric for MetricObject<K> {
 
     fn clone_box(&self) -> Box<dyn Metric> {
         Box::new(self.clone())
+    }
+
+    fn uses_mask(&self) -> bool {
+        self.kind.uses_mask()
     }
 }
 

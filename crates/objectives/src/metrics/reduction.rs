@@ -209,8 +209,9 @@ impl<F: SampleFn> StatefulMetric for Wrapped<F> {
     }
 
     fn update(&self, state: &mut State, y_true: &DynTensor, y_pred: &DynTensor, w: Option<&DynTensor>) -> Result<()> {
-        let t = y_true.clone().map(|t| t.detach());
-        let p = y_pred.clone().map(|p| p.detach());
+        // Keras casts metric inputs to the metric's dtype, float32.
+        let t = y_true.clone().map(|t| t.detach()).cast(burn::tensor::FloatDType::F32);
+        let p = y_pred.clone().map(|p| p.detach()).cast(burn::tensor::FloatDType::F32);
         let values = Host::read(&self.0.values(&t, &p)?)?;
         let w = w.map(Host::read).transpose()?;
         mean_update(state, &values, w.as_ref(), Reduce::Mean)
@@ -218,6 +219,10 @@ impl<F: SampleFn> StatefulMetric for Wrapped<F> {
 
     fn result(&self, state: &State) -> MetricValue {
         MetricValue::Scalar(mean_result(state))
+    }
+
+    fn uses_mask(&self) -> bool {
+        true
     }
 }
 
@@ -396,7 +401,9 @@ impl MeanMetricWrapper {
         let loss = crate::registry::get(&fn_name).map_err(|_| {
             invalid(
                 "MeanMetricWrapper",
-                format!("`fn` {fn_name} is not a loss function objectives knows; wrap a closure with MeanMetricWrapper::new"),
+                format!(
+                    "`fn` {fn_name} is not a loss function objectives knows; wrap a closure with MeanMetricWrapper::new"
+                ),
             )
         })?;
         let f = move |t: &DynTensor, p: &DynTensor| -> Result<DynTensor> { Ok(loss.per_sample(t, p)?.values) };
@@ -425,14 +432,19 @@ impl StatefulMetric for MeanMetricWrapper {
         mean_variables()
     }
     fn update(&self, state: &mut State, y_true: &DynTensor, y_pred: &DynTensor, w: Option<&DynTensor>) -> Result<()> {
-        let t = y_true.clone().map(|t| t.detach());
-        let p = y_pred.clone().map(|p| p.detach());
+        // Keras casts metric inputs to the metric's dtype, float32.
+        let t = y_true.clone().map(|t| t.detach()).cast(burn::tensor::FloatDType::F32);
+        let p = y_pred.clone().map(|p| p.detach()).cast(burn::tensor::FloatDType::F32);
         let values = Host::read(&(self.f)(&t, &p)?)?;
         let w = w.map(Host::read).transpose()?;
         mean_update(state, &values, w.as_ref(), Reduce::Mean)
     }
     fn result(&self, state: &State) -> MetricValue {
         MetricValue::Scalar(mean_result(state))
+    }
+
+    fn uses_mask(&self) -> bool {
+        true
     }
 }
 
@@ -449,8 +461,22 @@ fn build_sum(config: &Map<String, Value>) -> Result<Box<dyn Metric>> {
 /// The family's registry entries.
 pub fn entries() -> Vec<MetricEntry> {
     vec![
-        MetricEntry { class_name: "Mean", aliases: &[], inputs: Inputs::Values, variants: &[], required: false, build: build_mean },
-        MetricEntry { class_name: "Sum", aliases: &[], inputs: Inputs::Values, variants: &[], required: false, build: build_sum },
+        MetricEntry {
+            class_name: "Mean",
+            aliases: &[],
+            inputs: Inputs::Values,
+            variants: &[],
+            required: false,
+            build: build_mean,
+        },
+        MetricEntry {
+            class_name: "Sum",
+            aliases: &[],
+            inputs: Inputs::Values,
+            variants: &[],
+            required: false,
+            build: build_sum,
+        },
         MetricEntry {
             class_name: "MeanMetricWrapper",
             aliases: &[],
@@ -485,6 +511,8 @@ mod tests {
         mean_update(&mut s, &h(&[2, 2], &[1., 3., 5., 7.]), Some(&h(&[2, 2], &[1., 0., 0., 1.])), Reduce::Mean)
             .unwrap();
         assert_eq!(mean_result(&s), (0.5 + 3.5) / 1.0);
-        assert!(mean_update(&mut s, &h(&[2, 2], &[1., 3., 5., 7.]), Some(&h(&[3], &[1., 1., 1.])), Reduce::Mean).is_err());
+        assert!(
+            mean_update(&mut s, &h(&[2, 2], &[1., 3., 5., 7.]), Some(&h(&[3], &[1., 1., 1.])), Reduce::Mean).is_err()
+        );
     }
 }

@@ -137,7 +137,9 @@ pub fn from_keras_json(value: &Value) -> Result<Box<dyn Metric>> {
     let obj = match value {
         Value::String(name) => return get(name),
         Value::Object(obj) => obj,
-        other => return Err(invalid(format!("expected a metric name or a serialized Keras metric object, got {other}"))),
+        other => {
+            return Err(invalid(format!("expected a metric name or a serialized Keras metric object, got {other}")));
+        }
     };
     for key in obj.keys() {
         if !matches!(key.as_str(), "module" | "class_name" | "config" | "registered_name") {

@@ -1,8 +1,741 @@
-//! (being written)
+//! Regression metrics (`keras/src/metrics/regression_metrics.py`, Keras 3.15.1):
+//! `MeanSquaredError`, `MeanAbsoluteError`, `MeanAbsolutePercentageError`,
+//! `MeanSquaredLogarithmicError`, `LogCoshError` and `CosineSimilarity` (the weighted mean of the
+//! matching loss function's per-sample values, as Keras's `MeanMetricWrapper` subclasses),
+//! `RootMeanSquaredError` (a `Mean` of squared errors, square-rooted) and `R2Score`.
+//!
+//! `axis` (default -1) is objectives' extension on every per-sample metric but `CosineSimilarity`
+//! (where Keras has it): the axis the loss function reduces (1 for channels-first outputs). Its
+//! default is not written to the config, so the config stays loadable by Keras.
 
-use super::registry::MetricEntry;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::config::{self, input_error, invalid};
+use super::host::Host;
+use super::reduction::{Reduce, SampleFn, broadcast_to, mean_result, mean_update, mean_variables, wrapped_entry};
+use super::registry::{Inputs, MetricEntry};
+use super::state::{State, Variable};
+use super::{Metric, MetricObject, MetricValue, StatefulMetric};
+use crate::dyn_tensor::DynTensor;
+use crate::error::{LossError, Result};
+use crate::shape::same_rank_shapes;
+
+/// A per-sample metric that is a loss function with only an `axis` argument.
+macro_rules! axis_metric {
+    ($(#[$doc:meta])* $name:ident, $class:literal, $default:literal, $loss:ident, $cfg:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        pub struct $name {
+            /// The axis the loss function reduces (objectives' extension; default -1, Keras's
+            /// behaviour, which is not written to the config).
+            #[serde(skip_serializing_if = "crate::wrapper::is_last_axis")]
+            pub axis: i64,
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self { axis: -1 }
+            }
+        }
+
+        impl SampleFn for $name {
+            const CLASS_NAME: &'static str = $class;
+            const DEFAULT_NAME: &'static str = $default;
+            fn values(&self, y_true: &DynTensor, y_pred: &DynTensor) -> Result<DynTensor> {
+                crate::$loss(y_true, y_pred, &crate::$cfg { axis: self.axis })
+            }
+        }
+    };
+}
+
+axis_metric!(
+    /// `keras.metrics.MeanSquaredError` (`"mse"`): the weighted mean over samples of
+    /// [`crate::mean_squared_error`], `mean((y_true − y_pred)², axis)`.
+    ///
+    /// ```
+    /// use objectives::prelude::*;
+    /// let d = Device::flex();
+    /// let mut m = objectives::metrics::get("mse")?;
+    /// let t: DynTensor = Tensor::<2>::from_floats([[0., 1.], [0., 0.]], &d).into();
+    /// let p: DynTensor = Tensor::<2>::from_floats([[1., 1.], [0., 0.]], &d).into();
+    /// m.update_state(&t, &p, None)?;
+    /// assert_eq!(m.result().scalar()?, 0.25);
+    /// # Ok::<(), objectives::LossError>(())
+    /// ```
+    MeanSquaredError,
+    "MeanSquaredError",
+    "mean_squared_error",
+    mean_squared_error,
+    MeanSquaredErrorConfig
+);
+
+axis_metric!(
+    /// `keras.metrics.MeanAbsoluteError` (`"mae"`): the weighted mean over samples of
+    /// [`crate::mean_absolute_error`], `mean(|y_true − y_pred|, axis)`.
+    ///
+    /// ```
+    /// use objectives::prelude::*;
+    /// let d = Device::flex();
+    /// let mut m = objectives::metrics::get("mae")?;
+    /// let t: DynTensor = Tensor::<2>::from_floats([[0., 1.], [0., 0.]], &d).into();
+    /// let p: DynTensor = Tensor::<2>::from_floats([[1., 1.], [0., 0.]], &d).into();
+    /// let w: DynTensor = Tensor::<1>::from_floats([1., 0.], &d).into();
+    /// m.update_state(&t, &p, Some(&w))?;
+    /// assert_eq!(m.result().scalar()?, 0.5);
+    /// # Ok::<(), objectives::LossError>(())
+    /// ```
+    MeanAbsoluteError,
+    "MeanAbsoluteError",
+    "mean_absolute_error",
+    mean_absolute_error,
+    MeanAbsoluteErrorConfig
+);
+
+axis_metric!(
+    /// `keras.metrics.MeanAbsolutePercentageError` (`"mape"`): the weighted mean over samples of
+    /// [`crate::mean_absolute_percentage_error`],
+    /// `100 · mean(|y_true − y_pred| / max(|y_true|, ε), axis)`.
+    ///
+    /// ```
+    /// use objectives::prelude::*;
+    /// let d = Device::flex();
+    /// let mut m = objectives::metrics::get("mape")?;
+    /// let t: DynTensor = Tensor::<2>::from_floats([[2., 4.]], &d).into();
+    /// let p: DynTensor = Tensor::<2>::from_floats([[1., 5.]], &d).into();
+    /// m.update_state(&t, &p, None)?;
+    /// assert!((m.result().scalar()? - 37.5).abs() < 1e-4);
+    /// # Ok::<(), objectives::LossError>(())
+    /// ```
+    MeanAbsolutePercentageError,
+    "MeanAbsolutePercentageError",
+    "mean_absolute_percentage_error",
+    mean_absolute_percentage_error,
+    MeanAbsolutePercentageErrorConfig
+);
+
+axis_metric!(
+    /// `keras.metrics.MeanSquaredLogarithmicError` (`"msle"`): the weighted mean over samples of
+    /// [`crate::mean_squared_logarithmic_error`],
+    /// `mean((log(max(y_pred, ε) + 1) − log(max(y_true, ε) + 1))², axis)`.
+    ///
+    /// ```
+    /// use objectives::prelude::*;
+    /// let d = Device::flex();
+    /// let mut m = objectives::metrics::get("msle")?;
+    /// let t: DynTensor = Tensor::<2>::from_floats([[0., 1.], [0., 0.]], &d).into();
+    /// let p: DynTensor = Tensor::<2>::from_floats([[1., 1.], [0., 0.]], &d).into();
+    /// m.update_state(&t, &p, None)?;
+    /// assert!((m.result().scalar()? - 0.12011322).abs() < 1e-6);
+    /// # Ok::<(), objectives::LossError>(())
+    /// ```
+    MeanSquaredLogarithmicError,
+    "MeanSquaredLogarithmicError",
+    "mean_squared_logarithmic_error",
+    mean_squared_logarithmic_error,
+    MeanSquaredLogarithmicErrorConfig
+);
+
+axis_metric!(
+    /// `keras.metrics.LogCoshError` (default name `"logcosh"`, as Keras's): the weighted mean
+    /// over samples of [`crate::log_cosh`], `mean(log(cosh(y_pred − y_true)), axis)`.
+    ///
+    /// ```
+    /// use objectives::prelude::*;
+    /// let d = Device::flex();
+    /// let mut m = objectives::metrics::get("LogCoshError")?;
+    /// assert_eq!(m.name(), "logcosh");
+    /// let t: DynTensor = Tensor::<2>::from_floats([[0., 1.], [0., 0.]], &d).into();
+    /// let p: DynTensor = Tensor::<2>::from_floats([[1., 1.], [0., 0.]], &d).into();
+    /// m.update_state(&t, &p, None)?;
+    /// assert!((m.result().scalar()? - 0.10844523).abs() < 1e-6);
+    /// # Ok::<(), objectives::LossError>(())
+    /// ```
+    LogCoshError,
+    "LogCoshError",
+    "logcosh",
+    log_cosh,
+    LogCoshConfig
+);
+
+/// `keras.metrics.CosineSimilarity`: the weighted mean over samples of
+/// `Σ_axis l2_normalize(y_true) · l2_normalize(y_pred)` — the negative of
+/// [`crate::cosine_similarity`], the loss (1 for the same direction).
+///
+/// ```
+/// use objectives::prelude::*;
+/// let d = Device::flex();
+/// let mut m = objectives::metrics::from_keras_json_str(r#"{"class_name": "CosineSimilarity", "config": {"axis": 1}}"#)?;
+/// let t: DynTensor = Tensor::<2>::from_floats([[0., 1.], [1., 1.]], &d).into();
+/// let p: DynTensor = Tensor::<2>::from_floats([[1., 0.], [1., 1.]], &d).into();
+/// m.update_state(&t, &p, None)?;
+/// assert!((m.result().scalar()? - 0.5).abs() < 1e-6);
+/// # Ok::<(), objectives::LossError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CosineSimilarity {
+    /// The axis along which the similarity is computed (Keras's, default -1).
+    pub axis: i64,
+}
+
+impl Default for CosineSimilarity {
+    fn default() -> Self {
+        Self { axis: -1 }
+    }
+}
+
+impl SampleFn for CosineSimilarity {
+    const CLASS_NAME: &'static str = "CosineSimilarity";
+    const DEFAULT_NAME: &'static str = "cosine_similarity";
+    fn values(&self, y_true: &DynTensor, y_pred: &DynTensor) -> Result<DynTensor> {
+        let loss = crate::cosine_similarity(y_true, y_pred, &crate::CosineSimilarityConfig { axis: self.axis })?;
+        Ok(loss.map(|l| l.neg()))
+    }
+}
+
+/// `y_true` and `y_pred` read to the host in float32, ranks aligned as Keras's
+/// `squeeze_or_expand_to_same_rank`, and required to have one shape (Keras would broadcast a
+/// `(B, 1)` target against `(B, 3)` predictions silently; objectives refuses).
+fn aligned_pair(metric: &str, y_true: &DynTensor, y_pred: &DynTensor) -> Result<(Host, Host)> {
+    let (ts, ps) = same_rank_shapes(y_true.shape(), y_pred.shape());
+    if ts != ps {
+        return Err(LossError::ShapeMismatch {
+            loss: metric.to_string(),
+            y_true: y_true.shape().to_vec(),
+            y_pred: y_pred.shape().to_vec(),
+        });
+    }
+    let t = Host::new(ts, Host::read(y_true)?.data)?;
+    let p = Host::new(ps, Host::read(y_pred)?.data)?;
+    Ok((t, p))
+}
+
+/// `keras.metrics.RootMeanSquaredError`: `sqrt(Σ w·(y_pred − y_true)² / Σ w)`, a `Mean` of the
+/// element-wise squared errors (weights broadcast as `Mean`'s), square-rooted.
+///
+/// ```
+/// use objectives::prelude::*;
+/// let d = Device::flex();
+/// let mut m = objectives::metrics::get("RootMeanSquaredError")?;
+/// let t: DynTensor = Tensor::<1>::from_floats([2., 4., 6.], &d).into();
+/// let p: DynTensor = Tensor::<1>::from_floats([1., 3., 2.], &d).into();
+/// m.update_state(&t, &p, None)?;
+/// assert!((m.result().scalar()? - 6f64.sqrt()).abs() < 1e-6);
+/// # Ok::<(), objectives::LossError>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct RootMeanSquaredError;
+
+impl StatefulMetric for RootMeanSquaredError {
+    fn class_name(&self) -> &str {
+        "RootMeanSquaredError"
+    }
+    fn default_name(&self) -> String {
+        "root_mean_squared_error".into()
+    }
+    fn config(&self) -> Map<String, Value> {
+        Map::new()
+    }
+    fn variables(&self) -> Vec<Variable> {
+        mean_variables()
+    }
+    fn update(&self, state: &mut State, y_true: &DynTensor, y_pred: &DynTensor, w: Option<&DynTensor>) -> Result<()> {
+        let (t, p) = aligned_pair("RootMeanSquaredError", y_true, y_pred)?;
+        // ops.square(y_pred - y_true) in float32.
+        let sq: Vec<f32> = p.data.iter().zip(&t.data).map(|(p, t)| (p - t) * (p - t)).collect();
+        let values = Host::new(p.shape, sq)?;
+        let w = w.map(Host::read).transpose()?;
+        mean_update(state, &values, w.as_ref(), Reduce::Mean)
+    }
+    fn result(&self, state: &State) -> MetricValue {
+        MetricValue::Scalar(mean_result(state).sqrt())
+    }
+}
+
+fn build_rmse(config: &Map<String, Value>) -> Result<Box<dyn Metric>> {
+    let (name, super::reduction::NoArgs {}) = config::split("RootMeanSquaredError", config)?;
+    Ok(Box::new(MetricObject::named(RootMeanSquaredError, name.unwrap_or_else(|| "root_mean_squared_error".into()))))
+}
+
+/// How `R2Score` aggregates the per-output scores (Keras's `class_aggregation`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClassAggregation {
+    /// The mean of the per-output scores (Keras's default).
+    #[serde(rename = "uniform_average")]
+    UniformAverage,
+    /// The per-output scores weighted by each output's total sum of squares.
+    #[serde(rename = "variance_weighted_average")]
+    VarianceWeightedAverage,
+}
+
+/// Keras's arguments of `R2Score`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct R2ScoreArgs {
+    /// `"uniform_average"` (default), `"variance_weighted_average"`, or `null` (one score per
+    /// output: a vector result).
+    pub class_aggregation: Option<ClassAggregation>,
+    /// The number of independent regressors `p` of the adjusted R² (0: the plain R²).
+    pub num_regressors: i64,
+}
+
+impl Default for R2ScoreArgs {
+    fn default() -> Self {
+        Self { class_aggregation: Some(ClassAggregation::UniformAverage), num_regressors: 0 }
+    }
+}
+
+/// `keras.metrics.R2Score`, the coefficient of determination of each output (column) of
+/// rank-2 `(batch, outputs)` inputs, with Keras's variables (`num_samples`, and per output
+/// `squared_sum`, `sum`, `residual`, `count`, created on the first update as Keras builds them):
+///
+/// ```text
+/// mean = Σ w·y / Σ w      total = Σ w·y² − Σ w·y · mean      raw = 1 − Σ w·(y − ŷ)² / total
+/// raw = 0 where it is ±inf;  aggregated by class_aggregation;
+/// adjusted (num_regressors p > 0, n = number of values seen, p < n − 1): 1 − (1 − r2)(n − 1)/(n − p − 1)
+/// ```
+/// A sample weight of shape `[]`, `[batch]`, `[batch, 1]` or `[batch, outputs]` is broadcast to
+/// the inputs.
+///
+/// ```
+/// use objectives::prelude::*;
+/// let d = Device::flex();
+/// let mut m = objectives::metrics::get("r2_score")?;
+/// let t: DynTensor = Tensor::<2>::from_floats([[1.], [4.], [3.]], &d).into();
+/// let p: DynTensor = Tensor::<2>::from_floats([[2.], [4.], [4.]], &d).into();
+/// m.update_state(&t, &p, None)?;
+/// assert!((m.result().scalar()? - 0.57142854).abs() < 1e-6);
+/// # Ok::<(), objectives::LossError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct R2Score {
+    args: R2ScoreArgs,
+    name: String,
+    state: State,
+}
+
+const R2: &str = "R2Score";
+
+impl R2Score {
+    /// An `R2Score` named `"r2_score"`.
+    ///
+    /// # Errors
+    /// [`LossError::InvalidConfig`] for a negative `num_regressors`.
+    pub fn new(args: R2ScoreArgs) -> Result<Self> {
+        Self::named(args, "r2_score".into())
+    }
+
+    fn named(args: R2ScoreArgs, name: String) -> Result<Self> {
+        if args.num_regressors < 0 {
+            return Err(invalid(
+                R2,
+                format!(
+                    "Invalid value for argument `num_regressors`: expected a value >= 0, received {}",
+                    args.num_regressors
+                ),
+            ));
+        }
+        Ok(Self { args, name, state: State::new(vec![Variable::zeros("num_samples", &[])]) })
+    }
+
+    fn built_layout(classes: usize) -> Vec<Variable> {
+        vec![
+            Variable::zeros("num_samples", &[]),
+            Variable::zeros("squared_sum", &[classes]),
+            Variable::zeros("sum", &[classes]),
+            Variable::zeros("residual", &[classes]),
+            Variable::zeros("count", &[classes]),
+        ]
+    }
+
+    /// The number of outputs, once built.
+    fn classes(&self) -> Option<usize> {
+        self.state.vars.get(1).map(|v| v.cells.len())
+    }
+
+    fn from_config(config: &Map<String, Value>) -> Result<Box<dyn Metric>> {
+        let (name, args) = config::split::<R2ScoreArgs>(R2, config)?;
+        Ok(Box::new(Self::named(args, name.unwrap_or_else(|| "r2_score".into()))?))
+    }
+
+    fn raw_scores(&self) -> (Vec<f64>, Vec<f64>) {
+        let (Some(sq), Some(sum), Some(res), Some(count)) =
+            (self.state.vars.get(1), self.state.vars.get(2), self.state.vars.get(3), self.state.vars.get(4))
+        else {
+            return (vec![], vec![]);
+        };
+        let mut raw = Vec::with_capacity(sum.cells.len());
+        let mut totals = Vec::with_capacity(sum.cells.len());
+        for i in 0..sum.cells.len() {
+            let (s, q, r, c) =
+                (sum.cells[i].value(), sq.cells[i].value(), res.cells[i].value(), count.cells[i].value());
+            let mean = s / c;
+            let total = q - s * mean;
+            let score = 1.0 - r / total;
+            raw.push(if score.is_infinite() { 0.0 } else { score });
+            totals.push(total);
+        }
+        (raw, totals)
+    }
+}
+
+impl Metric for R2Score {
+    fn class_name(&self) -> &str {
+        R2
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn set_name(&mut self, name: String) {
+        self.name = name;
+    }
+
+    fn config(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("name".into(), Value::String(self.name.clone()));
+        m.insert("dtype".into(), Value::String("float32".into()));
+        m.extend(config::to_map(&self.args));
+        m
+    }
+
+    fn update_state(
+        &mut self,
+        y_true: &DynTensor,
+        y_pred: &DynTensor,
+        sample_weight: Option<&DynTensor>,
+    ) -> Result<()> {
+        let (ts, ps) = same_rank_shapes(y_true.shape(), y_pred.shape());
+        if ts.len() != 2 || ps.len() != 2 {
+            return Err(input_error(
+                R2,
+                format!(
+                    "R2Score expects 2D inputs with shape (batch_size, output_dim); received y_true {:?} and \
+                     y_pred {:?} (reshape a single output to (batch_size, 1))",
+                    y_true.shape(),
+                    y_pred.shape()
+                ),
+            ));
+        }
+        let (t, p) = aligned_pair(R2, y_true, y_pred)?;
+        let (batch, classes) = (t.shape[0], t.shape[1]);
+        if let Some(c) = self.classes()
+            && c != classes
+        {
+            return Err(input_error(
+                R2,
+                format!("R2Score was built for {c} outputs; this batch has {classes} (shape {:?})", t.shape),
+            ));
+        }
+        let weights: Vec<f32> = match sample_weight {
+            None => vec![1.0; t.data.len()],
+            Some(w) => {
+                let w = Host::read(w)?;
+                let mut w_shape = w.shape.clone();
+                if w_shape.len() == 1 {
+                    w_shape.push(1); // ops.expand_dims(sample_weight, axis=1)
+                }
+                let b = broadcast_to(&w_shape, &w.data, &t.shape).ok_or_else(|| LossError::WeightShape {
+                    what: "sample_weight",
+                    weight: w.shape.clone(),
+                    losses: t.shape.clone(),
+                    batch,
+                })?;
+                b.into_iter().map(|x| x as f32).collect()
+            }
+        };
+        let mut delta = State::new(Self::built_layout(classes));
+        for (i, ((&y, &yp), &w)) in t.data.iter().zip(&p.data).zip(&weights).enumerate() {
+            let c = i % classes;
+            // float32 element-wise, as Keras; the column sums are exact.
+            let wy = y * w;
+            delta.var_mut(2).cells[c].add(f64::from(wy));
+            delta.var_mut(1).cells[c].add(f64::from(y * wy));
+            let e = y - yp;
+            delta.var_mut(3).cells[c].add(f64::from(e * e * w));
+            delta.var_mut(4).cells[c].add(f64::from(w));
+        }
+        delta.var_mut(0).cells[0].add_count(t.data.len() as u64);
+        self.merge_state(&delta)
+    }
+
+    fn result(&self) -> MetricValue {
+        let (raw, totals) = self.raw_scores();
+        let mut r2 = match self.args.class_aggregation {
+            None => raw,
+            Some(ClassAggregation::UniformAverage) => vec![raw.iter().sum::<f64>() / raw.len() as f64],
+            Some(ClassAggregation::VarianceWeightedAverage) => {
+                let weighted: f64 = totals.iter().zip(&raw).map(|(t, r)| t * r).sum();
+                vec![weighted / totals.iter().sum::<f64>()]
+            }
+        };
+        let n = self.state.var(0).scalar();
+        let p = self.args.num_regressors as f64;
+        // Keras warns and falls back to the plain R² when p ≥ n − 1.
+        if self.args.num_regressors != 0 && p < n - 1.0 {
+            r2.iter_mut().for_each(|r| *r = 1.0 - (1.0 - *r) * (n - 1.0) / (n - p - 1.0));
+        }
+        match self.args.class_aggregation {
+            None => MetricValue::Vector(r2),
+            Some(_) => MetricValue::Scalar(r2.first().copied().unwrap_or(f64::NAN)),
+        }
+    }
+
+    fn reset_state(&mut self) {
+        // A fresh metric, unbuilt (Keras keeps the built variables, zeroed, and would refuse a
+        // different number of outputs afterwards; objectives lets the next update build it again).
+        self.state = State::new(vec![Variable::zeros("num_samples", &[])]);
+    }
+
+    fn state(&self) -> &State {
+        &self.state
+    }
+
+    fn merge_state(&mut self, other: &State) -> Result<()> {
+        let name = self.name.clone();
+        let unbuilt = |s: &State| s.vars.len() == 1;
+        if !unbuilt(&self.state) || unbuilt(other) {
+            return self.state.merge(other, &name);
+        }
+        // The first built state builds this one (Keras builds on the first update).
+        let classes = other.vars.get(1).map_or(0, |v| v.cells.len());
+        let mut built = State::new(Self::built_layout(classes));
+        built.merge(other, &name)?;
+        built.var_mut(0).cells[0].merge(&self.state.var(0).cells[0]);
+        self.state = built;
+        Ok(())
+    }
+
+    fn clone_box(&self) -> Box<dyn Metric> {
+        Box::new(self.clone())
+    }
+}
 
 /// The family's registry entries.
 pub fn entries() -> Vec<MetricEntry> {
-    vec![]
+    vec![
+        wrapped_entry::<MeanSquaredError>(&["mse", "MSE"], Inputs::Regression, &[r#"{"axis": 1}"#]),
+        wrapped_entry::<MeanAbsoluteError>(&["mae", "MAE"], Inputs::Regression, &[r#"{"axis": 1}"#]),
+        wrapped_entry::<MeanAbsolutePercentageError>(&["mape", "MAPE"], Inputs::Positive, &[r#"{"axis": 1}"#]),
+        wrapped_entry::<MeanSquaredLogarithmicError>(&["msle", "MSLE"], Inputs::Positive, &[r#"{"axis": 1}"#]),
+        wrapped_entry::<LogCoshError>(&[], Inputs::Regression, &[r#"{"axis": 1}"#]),
+        wrapped_entry::<CosineSimilarity>(&[], Inputs::Regression, &[r#"{"axis": 1}"#]),
+        MetricEntry {
+            class_name: "RootMeanSquaredError",
+            aliases: &[],
+            inputs: Inputs::Regression,
+            variants: &[],
+            required: false,
+            build: build_rmse,
+        },
+        MetricEntry {
+            class_name: R2,
+            aliases: &[],
+            inputs: Inputs::Regression,
+            variants: &[
+                r#"{"class_aggregation": null}"#,
+                r#"{"class_aggregation": "variance_weighted_average"}"#,
+                r#"{"class_aggregation": "uniform_average", "num_regressors": 1}"#,
+            ],
+            required: false,
+            build: R2Score::from_config,
+        },
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::d2;
+
+    fn d1(v: &[f32]) -> DynTensor {
+        let d = crate::device::test_device();
+        DynTensor::from_data(burn::tensor::TensorData::new(v.to_vec(), vec![v.len()]), &d).unwrap()
+    }
+
+    fn get(name: &str) -> Box<dyn Metric> {
+        super::super::registry::lookup(name).unwrap().build(&Map::new()).unwrap()
+    }
+
+    fn build(class: &str, config: Value) -> Box<dyn Metric> {
+        super::super::from_keras_json(&serde_json::json!({"class_name": class, "config": config})).unwrap()
+    }
+
+    #[test]
+    fn docstring_examples() {
+        let t = d2(&[[0., 1.], [0., 0.]]);
+        let p = d2(&[[1., 1.], [0., 0.]]);
+        let w = d1(&[1., 0.]);
+        for (name, unweighted, weighted) in [
+            ("mse", 0.25, 0.5),
+            ("MAE", 0.25, 0.5),
+            ("mape", 250000000.0, 500000000.0),
+            ("msle", 0.12011322, 0.24022643),
+            ("RootMeanSquaredError", 0.5, 0.70710677),
+            ("LogCoshError", 0.10844523, 0.21689045),
+        ] {
+            let mut m = get(name);
+            m.update_state(&t, &p, None).unwrap();
+            let r = m.result().scalar().unwrap();
+            assert!((r - unweighted).abs() <= 1e-6 * unweighted.abs().max(1.0), "{name}: {r}");
+            m.reset_state();
+            m.update_state(&t, &p, Some(&w)).unwrap();
+            let r = m.result().scalar().unwrap();
+            assert!((r - weighted).abs() <= 1e-6 * weighted.abs().max(1.0), "{name} weighted: {r}");
+        }
+        let mut m = build("CosineSimilarity", serde_json::json!({"axis": 1}));
+        let (t, p) = (d2(&[[0., 1.], [1., 1.]]), d2(&[[1., 0.], [1., 1.]]));
+        m.update_state(&t, &p, None).unwrap();
+        assert!((m.result().scalar().unwrap() - 0.49999997).abs() < 1e-6);
+        m.reset_state();
+        m.update_state(&t, &p, Some(&d1(&[0.3, 0.7]))).unwrap();
+        assert!((m.result().scalar().unwrap() - 0.6999999).abs() < 1e-6);
+    }
+
+    #[test]
+    fn configs_round_trip_and_hide_the_default_extension_axis() {
+        let m = get("mse");
+        assert_eq!(m.name(), "mean_squared_error");
+        assert!(!m.config().contains_key("axis"));
+        let m = build("MeanSquaredError", serde_json::json!({"axis": 1, "name": "m"}));
+        assert_eq!(m.config()["axis"], 1);
+        assert_eq!(get("LogCoshError").name(), "logcosh");
+        assert_eq!(get("CosineSimilarity").config()["axis"], -1);
+        let r2 = build("R2Score", serde_json::json!({"class_aggregation": null, "num_regressors": 2}));
+        assert_eq!(r2.config()["class_aggregation"], Value::Null);
+        assert_eq!(r2.config()["num_regressors"], 2);
+        assert!(super::super::from_keras_json(&r2.serialize()).is_ok());
+        assert!(
+            super::super::from_keras_json(
+                &serde_json::json!({"class_name": "R2Score", "config": {"class_aggregation": "wrong"}})
+            )
+            .is_err()
+        );
+        assert!(
+            super::super::from_keras_json(
+                &serde_json::json!({"class_name": "R2Score", "config": {"num_regressors": -1}})
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn channels_first_axis() {
+        // (B=1, C=2, L=2): mean over the channel axis per position.
+        let d = crate::device::test_device();
+        let t = DynTensor::from_data(burn::tensor::TensorData::new(vec![0f32, 0., 0., 0.], vec![1, 2, 2]), &d).unwrap();
+        let p = DynTensor::from_data(burn::tensor::TensorData::new(vec![1f32, 2., 3., 4.], vec![1, 2, 2]), &d).unwrap();
+        let mut m = build("MeanSquaredError", serde_json::json!({"axis": 1}));
+        m.update_state(&t, &p, None).unwrap();
+        // positions: (1 + 9)/2 = 5, (4 + 16)/2 = 10 → 7.5
+        assert_eq!(m.result().scalar().unwrap(), 7.5);
+    }
+
+    #[test]
+    fn r2_matches_keras_and_merges() {
+        let t = d2(&[[0., 0., 1.], [0., 1., 0.], [1., 0., 0.]]);
+        let p = d2(&[[0.4, 0.9, 1.6], [0.1, 1.2, 0.6], [1.5, 0.8, 0.6]]);
+        let w = d1(&[0.8, 0.1, 0.4]);
+        let mut m = build("R2Score", serde_json::json!({"class_aggregation": null, "num_regressors": 1}));
+        m.update_state(&t, &p, Some(&w)).unwrap();
+        let want = [0.054920673, -10.241904, -0.7382858];
+        for (g, w) in m.result().to_vec().iter().zip(want) {
+            assert!((g - w).abs() < 1e-5, "{g} vs {w}");
+        }
+        // Row by row, merged into a fresh metric: the same state.
+        let mut parts = build("R2Score", serde_json::json!({"class_aggregation": null, "num_regressors": 1}));
+        for i in 0..3 {
+            let mut one = build("R2Score", serde_json::json!({"class_aggregation": null, "num_regressors": 1}));
+            let pick = |x: &DynTensor| x.clone().narrow(0, i, 1).unwrap();
+            one.update_state(&pick(&t), &pick(&p), Some(&pick(&w))).unwrap();
+            parts.merge_state(one.state()).unwrap();
+        }
+        assert_eq!(parts.state(), m.state());
+        // Wrong rank, wrong width after building: refused, state unchanged.
+        let before = m.state().clone();
+        assert!(m.update_state(&d1(&[0., 1.]), &d1(&[0., 1.]), None).is_err());
+        assert!(m.update_state(&d2(&[[0., 1.]]), &d2(&[[0., 1.]]), None).is_err());
+        assert_eq!(m.state(), &before);
+    }
+
+    /// Every entry of this file's families, every config: two row splits merged equal one update
+    /// on everything (state and result), and reset gives a fresh metric.
+    #[test]
+    fn family_entries_merge_exactly_and_reset() {
+        let d = crate::device::test_device();
+        let mk = |data: Vec<f32>, shape: Vec<usize>| {
+            DynTensor::from_data(burn::tensor::TensorData::new(data, shape), &d).unwrap()
+        };
+        let (rows, c) = (5usize, 3usize);
+        let mut x = 0.37f32;
+        let mut next = move || {
+            x = (x * 7.13 + 0.29).fract();
+            x
+        };
+        let families = [
+            entries(),
+            super::super::probabilistic::entries(),
+            super::super::hinge::entries(),
+            super::super::correlation::entries(),
+        ];
+        for e in families.iter().flatten() {
+            for config in e.configs().unwrap() {
+                let (t, p): (Vec<f32>, Vec<f32>) = (0..rows * c).map(|_| (next(), next())).unzip();
+                let (t, ts): (Vec<f32>, Vec<usize>) = match e.inputs {
+                    Inputs::Binary => (t.iter().map(|v: &f32| v.round()).collect(), vec![rows, c]),
+                    Inputs::Categorical => {
+                        ((0..rows * c).map(|i| if i % c == i / c % c { 1.0 } else { 0.0 }).collect(), vec![rows, c])
+                    }
+                    Inputs::Sparse => ((0..rows).map(|i| (i % c) as f32).collect(), vec![rows]),
+                    Inputs::Positive => (t.iter().map(|v| v + 0.1).collect(), vec![rows, c]),
+                    _ => (t.iter().map(|v| 4.0 * v - 2.0).collect(), vec![rows, c]),
+                };
+                let w: Vec<f32> = (0..rows).map(|_| 2.0 * next()).collect();
+                let cut = 2;
+                let per_t = if ts.len() == 1 { 1 } else { c };
+                let part = |a: usize, b: usize, data: &[f32], per: usize, shape: &[usize]| {
+                    let mut s = shape.to_vec();
+                    s[0] = b - a;
+                    mk(data[a * per..b * per].to_vec(), s)
+                };
+                let what = format!("{} {:?}", e.class_name, config);
+                let mut whole = e.build(&config).unwrap();
+                whole
+                    .update_state(
+                        &mk(t.clone(), ts.clone()),
+                        &mk(p.clone(), vec![rows, c]),
+                        Some(&mk(w.clone(), vec![rows])),
+                    )
+                    .unwrap_or_else(|err| panic!("{what}: {err}"));
+                let mut merged = e.build(&config).unwrap();
+                for (a, b) in [(cut, rows), (0, cut)] {
+                    let mut m = e.build(&config).unwrap();
+                    m.update_state(
+                        &part(a, b, &t, per_t, &ts),
+                        &part(a, b, &p, c, &[rows, c]),
+                        Some(&part(a, b, &w, 1, &[rows])),
+                    )
+                    .unwrap();
+                    merged.merge_state(m.state()).unwrap();
+                }
+                assert_eq!(merged.state(), whole.state(), "{what}");
+                let (r1, r2) = (merged.result().to_vec(), whole.result().to_vec());
+                assert!(r1.iter().zip(&r2).all(|(a, b)| a.to_bits() == b.to_bits()) && r1.len() == r2.len(), "{what}");
+                assert!(r2.iter().all(|v| v.is_finite()), "{what}: {r2:?}");
+                whole.reset_state();
+                assert_eq!(whole.state(), e.build(&config).unwrap().state(), "{what}");
+            }
+        }
+    }
+
+    #[test]
+    fn shape_mismatch_is_an_error() {
+        let mut m = get("RootMeanSquaredError");
+        assert!(m.update_state(&d2(&[[0.], [1.]]), &d2(&[[0., 1.], [1., 2.]]), None).is_err());
+        m.update_state(&d2(&[[2.], [4.]]), &d1(&[1., 3.]), None).unwrap();
+        assert_eq!(m.result().scalar().unwrap(), 1.0);
+    }
 }
