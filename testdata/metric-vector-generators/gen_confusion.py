@@ -1,9 +1,10 @@
-# Generates /work/scratch/vectors/confusion.json from keras/src/metrics/confusion_metrics_test.py
+# Generates $OUT/confusion.json from keras/src/metrics/confusion_metrics_test.py
 # (literal data written out; the line is the assert's).
+import os
 import json, math, re, struct
 
-SRC = "/work/scratch/keras/keras/src/metrics/confusion_metrics_test.py"
-DOC = "/work/scratch/keras/keras/src/metrics/confusion_metrics.py"
+SRC = os.environ.get("KERAS_METRICS", "keras/src/metrics") + "/confusion_metrics_test.py"
+DOC = os.environ.get("KERAS_METRICS", "keras/src/metrics") + "/confusion_metrics.py"
 lines = open(SRC).read().split("\n")
 doc_lines = open(DOC).read().split("\n")
 
@@ -293,5 +294,5 @@ vec(f"{tc}.test_pr_interpolation_unweighted.bad", line_of(tc, "test_pr_interpola
 vec(f"{tc}.test_pr_interpolation", line_of(tc, "test_pr_interpolation"), "AUC",
     {"num_thresholds": 5, "curve": "PR", "multi_label": True}, [u(GOOD, MP, SW_A)], (0.939 + 1.0) / 2.0, atol=1e-1)
 
-json.dump({"vectors": V}, open("/work/scratch/vectors/confusion.json", "w"), indent=1)
+json.dump({"vectors": V}, open(os.environ.get("OUT", ".") + "/confusion.json", "w"), indent=1)
 print(len(V), "vectors")

@@ -1,8 +1,9 @@
 # Generates regression/probabilistic/hinge/correlation/reduction vectors from Keras 3.15.1's tests.
 # Expected values are the tests' literals, or the tests' numpy expressions evaluated in pure Python.
+import os
 import json, math, re, struct
 
-K = "/work/scratch/keras/keras/src/metrics/"
+K = os.environ.get("KERAS_METRICS", "keras/src/metrics") + "/"
 
 def f32(x):
     return struct.unpack("f", struct.pack("f", x))[0]
@@ -46,7 +47,7 @@ def U(t, p, w=None):
     return u
 
 def write(fam, vs):
-    json.dump({"vectors": vs}, open("/work/scratch/vectors/%s.json" % fam, "w"), indent=1)
+    json.dump({"vectors": vs}, open(os.environ.get("OUT", ".") + "/%s.json" % fam, "w"), indent=1)
     print(fam, len(vs))
 
 # ---------------- regression ----------------

@@ -75,8 +75,10 @@ pub struct ExplainArgs {
 /// Arguments of `objectives metric`.
 #[derive(clap::Args)]
 pub struct MetricArgs {
-    /// The metric: a name or alias (`auc`, `mse`, `MeanIoU`), Keras's serialized JSON inline
-    /// (`{"class_name": "MeanIoU", "config": {"num_classes": 7, "axis": 1}}`), or `@file.json`.
+    /// The metric: a name or alias as `keras.metrics.get` takes it (`auc`, `mse`, `accuracy`,
+    /// `MeanIoU`), Keras's serialized JSON inline (`{"class_name": "MeanIoU", "config":
+    /// {"num_classes": 7, "axis": 1}}`), or `@file.json`. `acc` is compile's alias: binary,
+    /// sparse or categorical accuracy, from the shapes.
     #[arg(long)]
     pub metric: OsString,
     /// Targets (.npy: float, int or bool).

@@ -37,7 +37,10 @@ pub fn parse_metric(spec: &OsStr) -> Result<Box<dyn Metric>> {
 /// # Errors
 /// Every bad input, with a one-line message naming the argument.
 pub fn run(args: &MetricArgs, w: &mut dyn Write) -> Result<()> {
-    let mut metric = parse_metric(&args.metric)?;
+    // `acc` is not a name of keras.metrics.get; its one meaning in Keras is compile's alias that
+    // picks binary, sparse or categorical accuracy from the shapes, so it is resolved below.
+    let by_shapes = args.metric.to_str().is_some_and(|s| s.trim().eq_ignore_ascii_case("acc"));
+    let parsed = if by_shapes { None } else { Some(parse_metric(&args.metric)?) };
     if let Some(path) = &args.out {
         npy::check_writable(path).context("--out")?;
     }
@@ -50,6 +53,12 @@ pub fn run(args: &MetricArgs, w: &mut dyn Write) -> Result<()> {
     let sample_weight = match &args.sample_weight {
         Some(p) => Some(to_tensor(npy::read(p, "--sample-weight")?, &device).context("--sample-weight")?),
         None => None,
+    };
+    let mut metric = match parsed {
+        Some(m) => m,
+        None => objectives::metrics::MetricSpec::Name("acc".into())
+            .resolve(y_true.shape(), y_pred.shape())
+            .context("--metric")?,
     };
     let chunks = match args.batch_size {
         None => {

@@ -209,3 +209,20 @@ fn bad_input_is_one_line_and_exit_code_2_with_no_output_file() {
         "--sample-weight",
     );
 }
+
+#[test]
+fn acc_picks_the_accuracy_from_the_shapes_as_compile_does() {
+    let f = Files::new();
+    let t = f.i64("labels.npy", &[3], &[0, 3, 1]);
+    let p = f.f32("p.npy", &[3, 4], &[0.9, 0.8, 0.1, 0.3, 0.2, 0.7, 0.6, 0.9, 0.5, 0.4, 0.3, 0.8]);
+    let j = json(&metric(&["--metric", "acc", "--y-true", s(&t), "--y-pred", s(&p), "--json"]));
+    assert_eq!(j["class_name"], "SparseCategoricalAccuracy");
+    assert_eq!(j["metric"], "acc");
+    assert!(close(j["value"].as_f64().unwrap(), 2.0 / 3.0), "{j}");
+    // `accuracy` is keras.metrics.get's: the Accuracy class (y_true == y_pred).
+    let same = f.f32("same.npy", &[2, 2], &[1., 2., 3., 4.]);
+    let other = f.f32("other.npy", &[2, 2], &[1., 0., 3., 4.]);
+    let j = json(&metric(&["--metric", "accuracy", "--y-true", s(&same), "--y-pred", s(&other), "--json"]));
+    assert_eq!(j["class_name"], "Accuracy");
+    assert!(close(j["value"].as_f64().unwrap(), 0.75), "{j}");
+}

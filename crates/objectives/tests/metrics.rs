@@ -29,8 +29,11 @@ impl Gen {
 
 const C: usize = 3;
 
+/// A row-major array: values and shape.
+type Array = (Vec<f32>, Vec<usize>);
+
 /// `(y_true, y_pred)` data and shapes for `rows` rows of `inputs`.
-fn data(inputs: Inputs, rows: usize, g: &mut Gen) -> ((Vec<f32>, Vec<usize>), (Vec<f32>, Vec<usize>)) {
+fn data(inputs: Inputs, rows: usize, g: &mut Gen) -> (Array, Array) {
     let n = rows * C;
     let probs = |g: &mut Gen| -> Vec<f32> {
         (0..rows)
@@ -83,7 +86,7 @@ fn tensor(data: &[f32], shape: &[usize], d: &Device) -> DynTensor {
 }
 
 /// Rows `[a, b)` of a row-major array.
-fn rows(data: &[f32], shape: &[usize], a: usize, b: usize) -> (Vec<f32>, Vec<usize>) {
+fn rows(data: &[f32], shape: &[usize], a: usize, b: usize) -> Array {
     let per: usize = shape[1..].iter().product();
     let mut s = shape.to_vec();
     s[0] = b - a;
