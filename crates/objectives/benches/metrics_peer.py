@@ -34,9 +34,12 @@ def main():
     seg = np.minimum((hash_(b * h * w, 2246822519, 3266489917) * k).astype(np.int64), k - 1)
     seg = seg.astype(np.float32).reshape(b, h, w)
 
+    # Keras 3.15.1's MeanIoU(axis=1) raises in result() (it also sums the per-class IoU over
+    # `axis`), so Keras gets the channels-last layout (transposed before timing) and axis=-1.
+    logits_last = np.ascontiguousarray(np.moveaxis(logits, 1, -1))
     cases = [
         ("auc", lambda: keras.metrics.AUC(num_thresholds=200), labels, preds, n),
-        ("mean_iou", lambda: keras.metrics.MeanIoU(num_classes=21, sparse_y_pred=False, axis=1), seg, logits,
+        ("mean_iou", lambda: keras.metrics.MeanIoU(num_classes=21, sparse_y_pred=False, axis=-1), seg, logits_last,
          b * k * h * w),
     ]
     for name, make, yt, yp, elems in cases:

@@ -214,6 +214,23 @@ mod tests {
     }
 
     #[test]
+    fn builds_serialized_metric_objects() {
+        let config = serde_json::json!({"compile_config": {"loss": "mse", "metrics": [
+            "mae",
+            {"module": "keras.metrics", "class_name": "AUC", "config": {"name": "my_auc", "num_thresholds": 7},
+             "registered_name": null}
+        ], "weighted_metrics": null}});
+        let cc = compile_config_from_json(&config).unwrap();
+        let Some(PerOutput::Single(m)) = &cc.metrics else { panic!("{cc:?}") };
+        assert_eq!(m[0].name(), "mae");
+        let crate::metrics::MetricSpec::Object(auc) = &m[1] else { panic!("{m:?}") };
+        assert_eq!((auc.class_name(), auc.name()), ("AUC", "my_auc"));
+        assert_eq!(auc.config()["num_thresholds"], 7);
+        let bad = serde_json::json!({"compile_config": {"loss": "mse", "metrics": ["no_such_metric"]}});
+        assert!(compile_config_from_json(&bad).unwrap_err().to_string().contains("no_such_metric"));
+    }
+
+    #[test]
     fn refuses_what_it_cannot_reproduce() {
         let custom = serde_json::json!({"compile_config": {"loss": {"module": "builtins", "class_name": "function",
             "config": "my_loss", "registered_name": "Custom>my_loss"}}});

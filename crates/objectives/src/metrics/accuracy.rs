@@ -61,18 +61,22 @@ fn beats(b: f32, a: f32) -> bool {
 /// # Errors
 /// An input error when the class axis has size 0 (there is no maximum).
 pub(crate) fn argmax_along(metric: &str, what: &str, h: &Host, axis: usize) -> Result<Vec<u32>> {
-    let (outer, c, inner) = split_axis(&h.shape, axis);
+    argmax_slice(metric, what, &h.data, &h.shape, axis)
+}
+
+/// [`argmax_along`] on a row-major slice of `shape`.
+pub(crate) fn argmax_slice(metric: &str, what: &str, data: &[f32], shape: &[usize], axis: usize) -> Result<Vec<u32>> {
+    let (outer, c, inner) = split_axis(shape, axis);
     if c == 0 && outer * inner > 0 {
         return Err(input_error(
             metric,
-            format!("{what} has shape {:?} with an empty class axis {axis}; argmax needs at least one class", h.shape),
+            format!("{what} has shape {:?} with an empty class axis {axis}; argmax needs at least one class", shape),
         ));
     }
     let mut out = vec![0u32; outer * inner];
     if outer * inner == 0 {
         return Ok(out);
     }
-    let data = &h.data;
     if inner == 1 {
         out.par_chunks_mut(ROWS_PER_TASK).enumerate().for_each(|(chunk, dst)| {
             for (j, d) in dst.iter_mut().enumerate() {

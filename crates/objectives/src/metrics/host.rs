@@ -19,7 +19,7 @@ impl Host {
     /// # Errors
     /// A tensor that cannot be read back.
     pub fn read(t: &DynTensor) -> Result<Self> {
-        Ok(Self { shape: t.shape().to_vec(), data: t.to_vec_f32()? })
+        Ok(Self { shape: t.shape().to_vec(), data: with_slice(t, |s| Ok(s.to_vec()))? })
     }
 
     /// An array from parts.
@@ -54,17 +54,7 @@ impl Host {
     /// # Errors
     /// [`LossError::AxisOutOfRange`] naming the metric, the axis and the shape.
     pub fn axis(&self, metric: &str, axis: i64) -> Result<usize> {
-        let rank = self.rank() as i64;
-        let a = if axis < 0 { axis + rank } else { axis };
-        if rank == 0 || a < 0 || a >= rank {
-            return Err(LossError::AxisOutOfRange {
-                loss: metric.to_string(),
-                axis,
-                rank: self.rank(),
-                shape: self.shape.clone(),
-            });
-        }
-        Ok(a as usize)
+        normalize_axis(metric, axis, &self.shape)
     }
 
     /// The array with axis `axis` moved last (a copy unless it is already last): the class axis of
@@ -97,6 +87,53 @@ impl Host {
         }
         self
     }
+}
+
+/// Normalizes a Keras axis (negative counts from the end) for an array of `shape`.
+///
+/// # Errors
+/// [`LossError::AxisOutOfRange`] naming the metric, the axis and the shape.
+pub fn normalize_axis(metric: &str, axis: i64, shape: &[usize]) -> Result<usize> {
+    let rank = shape.len() as i64;
+    let a = if axis < 0 { axis + rank } else { axis };
+    if rank == 0 || a < 0 || a >= rank {
+        return Err(LossError::AxisOutOfRange {
+            loss: metric.to_string(),
+            axis,
+            rank: shape.len(),
+            shape: shape.to_vec(),
+        });
+    }
+    Ok(a as usize)
+}
+
+/// Calls `f` with the tensor's values as one row-major f32 slice: borrowed in place for a
+/// contiguous f32 tensor on burn's Flex backend (no copy: reading a large prediction tensor is a
+/// metric update's main cost), read back (and cast) otherwise.
+///
+/// # Errors
+/// A tensor that cannot be read back, or `f`'s error.
+pub fn with_slice<R>(t: &DynTensor, f: impl FnOnce(&[f32]) -> Result<R>) -> Result<R> {
+    #[cfg(feature = "flex")]
+    {
+        use burn::backend::{BackendTensor, DispatchTensorKind};
+        fn flex_slice(kind: &DispatchTensorKind) -> Option<&[f32]> {
+            match kind {
+                DispatchTensorKind::Flex(BackendTensor::Float(ft)) => ft.as_slice::<f32>(),
+                #[allow(unreachable_patterns)]
+                _ => None,
+            }
+        }
+        let mut d = t.padded().clone().into_dispatch();
+        if matches!(d.kind, DispatchTensorKind::Autodiff(_)) {
+            // On an autodiff device: the inner backend's tensor, without its graph (no copy).
+            d = t.padded().clone().inner().into_dispatch();
+        }
+        if let Some(s) = flex_slice(&d.kind).filter(|s| s.len() == t.numel()) {
+            return f(s);
+        }
+    }
+    f(&t.to_vec_f32()?)
 }
 
 /// Per-sample weights for `n` rows of `per_row` values each: Keras broadcasts a sample weight of

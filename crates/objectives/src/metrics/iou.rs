@@ -34,10 +34,10 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::accuracy::{argmax_along, without_axis};
+use super::accuracy::{argmax_slice, without_axis};
 use super::config::{self, input_error, invalid};
 use super::exact::ExactSum;
-use super::host::{Host, weights_per_value};
+use super::host::{Host, weights_per_value, with_slice};
 use super::registry::{Inputs, MetricEntry};
 use super::state::{State, Variable};
 use super::{Metric, MetricObject, MetricValue, StatefulMetric};
@@ -478,53 +478,55 @@ iou_ctor!(IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU);
 ///
 /// Keras 3.15.1 skips ids outside `[0, num_classes)` silently; objectives refuses them (a label
 /// out of range is a data error; `ignore_class` is the way to skip a "void" label).
+#[allow(clippy::too_many_arguments)]
 fn ids(
     name: &str,
     what: &str,
-    h: &Host,
+    data: &[f32],
+    shape: &[usize],
     sparse: bool,
     axis: i64,
     k: usize,
     ignore: Option<i64>,
 ) -> Result<(Vec<u32>, Vec<usize>)> {
     if !sparse {
-        let a = h.axis(name, axis)?;
-        if h.shape[a] > k {
+        let a = super::host::normalize_axis(name, axis, shape)?;
+        if shape[a] > k {
             return Err(input_error(
                 name,
                 format!(
                     "{what} has {} scores along axis {axis} (shape {:?}) but num_classes is {k}; set num_classes \
                      to the number of classes, or `axis` to the class axis",
-                    h.shape[a], h.shape
+                    shape[a], shape
                 ),
             ));
         }
-        let ids = argmax_along(name, what, h, a)?;
-        return Ok((ids, without_axis(&h.shape, a)));
+        let ids = argmax_slice(name, what, data, shape, a)?;
+        return Ok((ids, without_axis(shape, a)));
     }
-    if let Some(i) = h.data.iter().position(|v| v.fract() != 0.0) {
+    if let Some(i) = data.iter().position(|v| v.fract() != 0.0) {
         return Err(input_error(
             name,
             format!(
                 "{what} value {} at flat position {i} (shape {:?}) is not an integer class id; pass class ids, \
                  or set sparse_{what}=false for scores",
-                h.data[i], h.shape
+                data[i], shape
             ),
         ));
     }
     let kf = k as f32;
     let ig = ignore.map(|i| i as f32);
-    let bad = h.data.par_iter().position_first(|&v| !(v >= 0.0 && v < kf) && Some(v) != ig);
+    let bad = data.par_iter().position_first(|&v| !(v >= 0.0 && v < kf) && Some(v) != ig);
     if let Some(i) = bad {
         return Err(LossError::InvalidLabel {
             loss: name.to_string(),
-            value: f64::from(h.data[i]),
-            position: unravel(i, &h.shape),
+            value: f64::from(data[i]),
+            position: unravel(i, shape),
             classes: k,
         });
     }
-    let ids = h.data.par_iter().map(|&v| if Some(v) == ig { SKIP } else { v as u32 }).collect();
-    Ok((ids, h.shape.clone()))
+    let ids = data.par_iter().map(|&v| if Some(v) == ig { SKIP } else { v as u32 }).collect();
+    Ok((ids, shape.to_vec()))
 }
 
 /// The multi-index of flat position `i` in `shape`.
@@ -544,15 +546,16 @@ impl<A: IouArgs> IouMetric<A> {
         let name = A::CLASS_NAME;
         let s = &self.settings;
         let k = s.num_classes;
-        let t = Host::read(y_true)?;
-        let p = Host::read(y_pred)?;
-        let (mut ti, t_shape) = ids(name, "y_true", &t, s.sparse_y_true, s.axis, k, s.ignore_class)?;
+        // The inputs are read in place where the backend allows (no copy of the logits).
+        let (ts, ps) = (y_true.shape(), y_pred.shape());
+        let (mut ti, t_shape) =
+            with_slice(y_true, |d| ids(name, "y_true", d, ts, s.sparse_y_true, s.axis, k, s.ignore_class))?;
         let (pi, p_shape) = match s.threshold {
             Some(thr) => {
                 let thr = thr as f32;
-                (p.data.par_iter().map(|&v| u32::from(v >= thr)).collect(), p.shape.clone())
+                with_slice(y_pred, |d| Ok((d.par_iter().map(|&v| u32::from(v >= thr)).collect(), ps.to_vec())))?
             }
-            None => ids(name, "y_pred", &p, s.sparse_y_pred, s.axis, k, None)?,
+            None => with_slice(y_pred, |d| ids(name, "y_pred", d, ps, s.sparse_y_pred, s.axis, k, None))?,
         };
         if ti.len() != pi.len() {
             return Err(input_error(

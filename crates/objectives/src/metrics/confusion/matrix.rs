@@ -13,6 +13,8 @@
 //! - Other thresholds take its comparison path, `y_pred > threshold` in f32, found by binary
 //!   search over the sorted f32 thresholds: O(N log T).
 
+use rayon::prelude::*;
+
 use crate::dyn_tensor::DynTensor;
 use crate::error::{LossError, Result};
 use crate::metrics::config::input_error;
@@ -214,7 +216,7 @@ fn prepare(
             y_pred: y_pred.shape().to_vec(),
         });
     }
-    if let Some(pos) = p.data.iter().position(|x| x.is_nan()) {
+    if let Some(pos) = p.data.par_iter().position_first(|x| x.is_nan()) {
         return Err(input_error(
             metric,
             format!("y_pred has NaN at flat index {pos} (shape {:?}); predictions must be numbers", p.shape),
@@ -288,7 +290,7 @@ fn prepare(
         });
     }
     let columns = if opts.multi_label { p.shape.last().copied().unwrap_or(1) } else { 1 };
-    Ok(Prepared { labels: t.data.iter().map(|&x| x != 0.0).collect(), preds: p.data, weights, columns })
+    Ok(Prepared { labels: t.data.par_iter().map(|&x| x != 0.0).collect(), preds: p.data, weights, columns })
 }
 
 /// Per-bucket sums: counts when unweighted, exact sums when weighted.
@@ -304,6 +306,12 @@ impl Buckets {
         } else {
             Self { counts: vec![0; n], sums: vec![] }
         }
+    }
+
+    /// Adds another chunk's buckets (same layout).
+    fn add(&mut self, other: &Buckets) {
+        self.counts.iter_mut().zip(&other.counts).for_each(|(a, b)| *a += b);
+        self.sums.iter_mut().zip(&other.sums).for_each(|(a, b)| a.merge(b));
     }
 
     fn cell(&self, i: usize) -> ExactSum {
@@ -333,11 +341,9 @@ pub(crate) fn confusion_counts(
     // Bucket c in [0, T]: a value in bucket c is positive at the (sorted) thresholds j < c.
     let nb = (t + 1) * l;
     let weighted = prep.weights.is_some();
-    let mut pos = Buckets::new(nb, weighted);
-    let mut neg = Buckets::new(nb, weighted);
     let scale = t as f32 - 1.0;
-    for (i, (&p, &label)) in prep.preds.iter().zip(&prep.labels).enumerate() {
-        let c = if thresholds.evenly {
+    let bucket = |p: f32| -> usize {
+        if thresholds.evenly {
             let mut b = (p.clamp(0.0, 1.0) * scale).ceil() - 1.0;
             if thresholds.with_epsilon {
                 b = b.max(0.0);
@@ -345,14 +351,38 @@ pub(crate) fn confusion_counts(
             (b + 1.0) as usize
         } else {
             thresholds.sorted.partition_point(|&th| th < p)
-        };
-        let cell = c.min(t) * l + i % l;
-        let side = if label { &mut pos } else { &mut neg };
-        match &prep.weights {
-            Some(w) => side.sums[cell].add(f64::from(w[i])),
-            None => side.counts[cell] += 1,
         }
-    }
+    };
+    // One pass, in parallel over chunks of whole rows; each chunk counts into its own buckets and
+    // the buckets add up exactly (integer counts, or exact sums), so the order does not matter.
+    let n = prep.preds.len();
+    let chunk = ((1usize << 16) / l).max(1) * l;
+    let count_chunk = |ci: usize| -> (Buckets, Buckets) {
+        let (start, end) = (ci * chunk, ((ci + 1) * chunk).min(n));
+        let (mut pos, mut neg) = (Buckets::new(nb, weighted), Buckets::new(nb, weighted));
+        let mut col = 0;
+        for i in start..end {
+            let cell = bucket(prep.preds[i]).min(t) * l + col;
+            let side = if prep.labels[i] { &mut pos } else { &mut neg };
+            match &prep.weights {
+                Some(w) => side.sums[cell].add(f64::from(w[i])),
+                None => side.counts[cell] += 1,
+            }
+            col += 1;
+            if col == l {
+                col = 0;
+            }
+        }
+        (pos, neg)
+    };
+    let (pos, neg) = (0..n.div_ceil(chunk)).into_par_iter().map(count_chunk).reduce(
+        || (Buckets::new(nb, weighted), Buckets::new(nb, weighted)),
+        |(mut p1, mut n1), (p2, n2)| {
+            p1.add(&p2);
+            n1.add(&n2);
+            (p1, n1)
+        },
+    );
     let mut out = Counts {
         tp: vec![ExactSum::default(); t * l],
         fp: vec![ExactSum::default(); t * l],
