@@ -1,7 +1,7 @@
 //! Reading and writing metric configs (Keras's `get_config()` objects).
 //!
 //! A family file declares each metric's arguments as a serde struct with Keras's defaults
-//! (`#[serde(default, deny_unknown_fields)]`); [`build`] reads `name` and `dtype` and the
+//! (`#[serde(default, deny_unknown_fields)]`); [`split`] reads `name` and `dtype` and the
 //! arguments, refusing unknown keys, and [`to_map`] writes every argument explicitly.
 
 use serde::Serialize;

@@ -41,7 +41,7 @@ macro_rules! hinge_metric {
 }
 
 hinge_metric!(
-    /// `keras.metrics.Hinge`: the weighted mean over samples of [`crate::hinge`],
+    /// `keras.metrics.Hinge`: the weighted mean over samples of [`crate::hinge()`],
     /// `mean(max(1 − y·y_pred, 0), axis)` with labels `{0, 1}` mapped to `y ∈ {−1, 1}`.
     ///
     /// ```

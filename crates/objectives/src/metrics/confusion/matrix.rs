@@ -216,7 +216,7 @@ fn prepare(
             y_pred: y_pred.shape().to_vec(),
         });
     }
-    if let Some(pos) = p.data.par_iter().position_first(|x| x.is_nan()) {
+    if let Some(pos) = p.data.iter().position(|x| x.is_nan()) {
         return Err(input_error(
             metric,
             format!("y_pred has NaN at flat index {pos} (shape {:?}); predictions must be numbers", p.shape),
@@ -290,7 +290,7 @@ fn prepare(
         });
     }
     let columns = if opts.multi_label { p.shape.last().copied().unwrap_or(1) } else { 1 };
-    Ok(Prepared { labels: t.data.par_iter().map(|&x| x != 0.0).collect(), preds: p.data, weights, columns })
+    Ok(Prepared { labels: t.data.iter().map(|&x| x != 0.0).collect(), preds: p.data, weights, columns })
 }
 
 /// Per-bucket sums: counts when unweighted, exact sums when weighted.
@@ -344,11 +344,12 @@ pub(crate) fn confusion_counts(
     let scale = t as f32 - 1.0;
     let bucket = |p: f32| -> usize {
         if thresholds.evenly {
-            let mut b = (p.clamp(0.0, 1.0) * scale).ceil() - 1.0;
-            if thresholds.with_epsilon {
-                b = b.max(0.0);
-            }
-            (b + 1.0) as usize
+            // Keras: b = ceil(clip(p, 0, 1)·(T−1)) − 1 (max 0 with the ε end thresholds), bucket
+            // b + 1. `ceil` by hand: x ≥ 0 here, and f32::ceil is a libm call on baseline x86-64.
+            let x = p.clamp(0.0, 1.0) * scale;
+            let i = x as usize;
+            let c = if (i as f32) < x { i + 1 } else { i };
+            if thresholds.with_epsilon { c.max(1) } else { c }
         } else {
             thresholds.sorted.partition_point(|&th| th < p)
         }
