@@ -2,6 +2,10 @@
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // test code: failing loudly is the point
 
+/// `objectives metric` (in this binary: one link of burn fewer).
+#[path = "parts/metric.rs"]
+mod metric;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

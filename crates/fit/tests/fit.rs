@@ -2,6 +2,10 @@
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // test code: failing loudly is the point
 
+/// A 2-epoch History with metrics against Keras (one test binary: linking burn is slow).
+#[path = "parts/metrics_history.rs"]
+mod metrics_history;
+
 use std::collections::BTreeMap;
 
 use burn::data::dataloader::batcher::Batcher;

@@ -4,6 +4,10 @@
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // test code: failing loudly is the point
 
+/// Metrics: exact merging, reset, JSON round trip, registry (one test binary fewer to link).
+#[path = "parts/metrics.rs"]
+mod metrics;
+
 use burn::tensor::{Device, TensorData};
 use objectives::partial::{Partial, merge};
 use objectives::prelude::*;

@@ -891,7 +891,7 @@ mod tests {
         assert_eq!(a.state(), b.state());
     }
 
-    /// The registry's merge and reset properties on this file's families (`tests/metrics.rs`
+    /// The registry's merge and reset properties on this file's families (`tests/parts/metrics.rs`
     /// checks every family the same way).
     #[test]
     fn entries_merge_reset_and_round_trip() {
