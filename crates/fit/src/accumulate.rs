@@ -92,7 +92,7 @@ pub(crate) fn accumulated_step<const DI: usize, M: Model<DI>>(
 }
 
 /// Concatenates tensors along axis 0.
-fn concat_rows(parts: Vec<DynTensor>) -> Result<DynTensor> {
+pub(crate) fn concat_rows(parts: Vec<DynTensor>) -> Result<DynTensor> {
     let Some(first) = parts.first().filter(|p| p.rank() > 0) else {
         return Err(FitError::Data("accumulation needs outputs with a batch axis".into()));
     };

@@ -90,6 +90,19 @@ impl<const DI: usize> Dataset<DI> {
         Ok(())
     }
 
+    /// The same data on `device` (inputs, targets, weights and masks; a copy only across devices).
+    pub fn to_device(&self, device: &burn::tensor::Device) -> Self {
+        let move_all = |v: &Option<Vec<DynTensor>>| {
+            v.as_ref().map(|ts| ts.iter().map(|t| t.clone().map(|t| t.to_device(device))).collect())
+        };
+        Self {
+            x: self.x.clone().to_device(device),
+            y: self.y.iter().map(|y| y.clone().map(|t| t.to_device(device))).collect(),
+            sample_weight: move_all(&self.sample_weight),
+            mask: move_all(&self.mask),
+        }
+    }
+
     /// The samples `rows`, in that order.
     pub(crate) fn rows(&self, rows: &[usize]) -> Result<Self> {
         let device = self.x.device();

@@ -32,6 +32,7 @@ pub mod evaluate;
 pub mod history;
 pub mod metrics;
 pub mod model;
+mod parallel;
 pub mod plot;
 pub mod predict;
 pub mod progress;

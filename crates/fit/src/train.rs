@@ -42,6 +42,14 @@ pub struct FitOptions {
     /// exact split/merge partials, so a step equals the step on the whole batch — unlike Keras,
     /// which averages micro-batch gradients equally.
     pub accumulation_steps: usize,
+    /// Train data-parallel on these devices (default: none, the model's device alone): each
+    /// batch is split into one contiguous shard per device (sizes differ by at most one), the
+    /// shards run forward and backward concurrently, and the gradients combine exactly through
+    /// the loss partials — the same step as one device on the whole batch, for every reduction
+    /// (see `parallel.rs`). The model and the data live on the main device (the first of these,
+    /// normally); parameters are updated there and copied to the others each step. Each device
+    /// must be an autodiff device (`Device::flex().autodiff()`, a remote one with `.autodiff()`).
+    pub devices: Vec<burn::tensor::Device>,
 }
 
 impl Default for FitOptions {
@@ -55,6 +63,7 @@ impl Default for FitOptions {
             validation_split: 0.0,
             verbose: 1,
             accumulation_steps: 1,
+            devices: vec![],
         }
     }
 }
@@ -194,7 +203,17 @@ fn train_loop<'d, const DI: usize, M: Model<DI>, V: Fn() -> Batches<'d, DI>>(
             seen += 1;
             trackers.ensure_outputs(compiled, batch.y.len())?;
             // The batch's loss stays on the device: read only when logs are wanted below.
-            let total = if options.accumulation_steps > 1 {
+            let total = if options.devices.len() > 1 {
+                if options.accumulation_steps > 1 {
+                    return Err(FitError::Config(
+                        "accumulation_steps > 1 with several devices is not supported yet; use one of the two".into(),
+                    ));
+                }
+                let (m, total) =
+                    crate::parallel::parallel_step(model, compiled, &batch, &options.devices, &mut trackers)?;
+                model = m;
+                total
+            } else if options.accumulation_steps > 1 {
                 let (m, total) = accumulated_step(model, compiled, &batch, options.accumulation_steps, &mut trackers)?;
                 model = m;
                 total

@@ -5,6 +5,9 @@
 /// A 2-epoch History with metrics against Keras (one test binary: linking burn is slow).
 #[path = "parts/metrics_history.rs"]
 mod metrics_history;
+/// Data-parallel fit against one device.
+#[path = "parts/parallel.rs"]
+mod parallel;
 
 use std::collections::BTreeMap;
 
