@@ -4,43 +4,10 @@
 //! `axis` is objectives' extension (default -1, Keras's behaviour, not written to the config):
 //! the axis the loss reduces (the class axis of `CategoricalHinge`).
 
-use serde::{Deserialize, Serialize};
-
-use super::reduction::{SampleFn, wrapped_entry};
+use super::reduction::{loss_axis_metric, wrapped_entry};
 use super::registry::{Inputs, MetricEntry};
-use crate::dyn_tensor::DynTensor;
-use crate::error::Result;
 
-/// A per-sample metric that is a hinge loss function with only an `axis` argument.
-macro_rules! hinge_metric {
-    ($(#[$doc:meta])* $name:ident, $class:literal, $default:literal, $loss:ident, $cfg:ident) => {
-        $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-        #[serde(default, deny_unknown_fields)]
-        pub struct $name {
-            /// The axis the loss function reduces (objectives' extension; default -1, Keras's
-            /// behaviour, which is not written to the config).
-            #[serde(skip_serializing_if = "crate::wrapper::is_last_axis")]
-            pub axis: i64,
-        }
-
-        impl Default for $name {
-            fn default() -> Self {
-                Self { axis: -1 }
-            }
-        }
-
-        impl SampleFn for $name {
-            const CLASS_NAME: &'static str = $class;
-            const DEFAULT_NAME: &'static str = $default;
-            fn values(&self, y_true: &DynTensor, y_pred: &DynTensor) -> Result<DynTensor> {
-                crate::$loss(y_true, y_pred, &crate::$cfg { axis: self.axis })
-            }
-        }
-    };
-}
-
-hinge_metric!(
+loss_axis_metric!(
     /// `keras.metrics.Hinge`: the weighted mean over samples of [`crate::hinge()`],
     /// `mean(max(1 − y·y_pred, 0), axis)` with labels `{0, 1}` mapped to `y ∈ {−1, 1}`.
     ///
@@ -61,7 +28,7 @@ hinge_metric!(
     HingeConfig
 );
 
-hinge_metric!(
+loss_axis_metric!(
     /// `keras.metrics.SquaredHinge`: the weighted mean over samples of [`crate::squared_hinge`],
     /// `mean(max(1 − y·y_pred, 0)², axis)` with labels `{0, 1}` mapped to `y ∈ {−1, 1}`.
     ///
@@ -82,7 +49,7 @@ hinge_metric!(
     SquaredHingeConfig
 );
 
-hinge_metric!(
+loss_axis_metric!(
     /// `keras.metrics.CategoricalHinge`: the weighted mean over samples of
     /// [`crate::categorical_hinge`], `max(0, max_axis((1 − y_true)·y_pred) − Σ_axis y_true·y_pred + 1)`.
     ///

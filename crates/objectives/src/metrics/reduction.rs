@@ -245,6 +245,38 @@ pub fn wrapped_entry<F: SampleFn>(
     MetricEntry { class_name: F::CLASS_NAME, aliases, inputs, variants, required: false, build: build_wrapped::<F> }
 }
 
+/// A [`SampleFn`] metric that is a loss function whose only argument is `axis` (objectives'
+/// extension; default -1, Keras's behaviour, not written to the config, so it stays loadable by
+/// Keras): `loss_axis_metric!(/// docs  Name, "KerasClass", "default_name", loss_fn, LossConfig)`.
+macro_rules! loss_axis_metric {
+    ($(#[$doc:meta])* $name:ident, $class:literal, $default:literal, $loss:ident, $cfg:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        pub struct $name {
+            /// The axis the loss function reduces (objectives' extension; default -1, Keras's
+            /// behaviour, which is not written to the config).
+            #[serde(skip_serializing_if = "crate::wrapper::is_last_axis")]
+            pub axis: i64,
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self { axis: -1 }
+            }
+        }
+
+        impl $crate::metrics::reduction::SampleFn for $name {
+            const CLASS_NAME: &'static str = $class;
+            const DEFAULT_NAME: &'static str = $default;
+            fn values(&self, y_true: &$crate::DynTensor, y_pred: &$crate::DynTensor) -> $crate::Result<$crate::DynTensor> {
+                $crate::$loss(y_true, y_pred, &$crate::$cfg { axis: self.axis })
+            }
+        }
+    };
+}
+pub(crate) use loss_axis_metric;
+
 /// No arguments beyond `name` and `dtype`.
 #[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -13,7 +13,9 @@ use serde_json::{Map, Value};
 
 use super::config::{self, input_error, invalid};
 use super::host::Host;
-use super::reduction::{Reduce, SampleFn, broadcast_to, mean_result, mean_update, mean_variables, wrapped_entry};
+use super::reduction::{
+    Reduce, SampleFn, broadcast_to, loss_axis_metric, mean_result, mean_update, mean_variables, wrapped_entry,
+};
 use super::registry::{Inputs, MetricEntry};
 use super::state::{State, Variable};
 use super::{Metric, MetricObject, MetricValue, StatefulMetric};
@@ -21,36 +23,7 @@ use crate::dyn_tensor::DynTensor;
 use crate::error::{LossError, Result};
 use crate::shape::same_rank_shapes;
 
-/// A per-sample metric that is a loss function with only an `axis` argument.
-macro_rules! axis_metric {
-    ($(#[$doc:meta])* $name:ident, $class:literal, $default:literal, $loss:ident, $cfg:ident) => {
-        $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-        #[serde(default, deny_unknown_fields)]
-        pub struct $name {
-            /// The axis the loss function reduces (objectives' extension; default -1, Keras's
-            /// behaviour, which is not written to the config).
-            #[serde(skip_serializing_if = "crate::wrapper::is_last_axis")]
-            pub axis: i64,
-        }
-
-        impl Default for $name {
-            fn default() -> Self {
-                Self { axis: -1 }
-            }
-        }
-
-        impl SampleFn for $name {
-            const CLASS_NAME: &'static str = $class;
-            const DEFAULT_NAME: &'static str = $default;
-            fn values(&self, y_true: &DynTensor, y_pred: &DynTensor) -> Result<DynTensor> {
-                crate::$loss(y_true, y_pred, &crate::$cfg { axis: self.axis })
-            }
-        }
-    };
-}
-
-axis_metric!(
+loss_axis_metric!(
     /// `keras.metrics.MeanSquaredError` (`"mse"`): the weighted mean over samples of
     /// [`crate::mean_squared_error`], `mean((y_true − y_pred)², axis)`.
     ///
@@ -71,7 +44,7 @@ axis_metric!(
     MeanSquaredErrorConfig
 );
 
-axis_metric!(
+loss_axis_metric!(
     /// `keras.metrics.MeanAbsoluteError` (`"mae"`): the weighted mean over samples of
     /// [`crate::mean_absolute_error`], `mean(|y_true − y_pred|, axis)`.
     ///
@@ -93,7 +66,7 @@ axis_metric!(
     MeanAbsoluteErrorConfig
 );
 
-axis_metric!(
+loss_axis_metric!(
     /// `keras.metrics.MeanAbsolutePercentageError` (`"mape"`): the weighted mean over samples of
     /// [`crate::mean_absolute_percentage_error`],
     /// `100 · mean(|y_true − y_pred| / max(|y_true|, ε), axis)`.
@@ -115,7 +88,7 @@ axis_metric!(
     MeanAbsolutePercentageErrorConfig
 );
 
-axis_metric!(
+loss_axis_metric!(
     /// `keras.metrics.MeanSquaredLogarithmicError` (`"msle"`): the weighted mean over samples of
     /// [`crate::mean_squared_logarithmic_error`],
     /// `mean((log(max(y_pred, ε) + 1) − log(max(y_true, ε) + 1))², axis)`.
@@ -137,7 +110,7 @@ axis_metric!(
     MeanSquaredLogarithmicErrorConfig
 );
 
-axis_metric!(
+loss_axis_metric!(
     /// `keras.metrics.LogCoshError` (default name `"logcosh"`, as Keras's): the weighted mean
     /// over samples of [`crate::log_cosh`], `mean(log(cosh(y_pred − y_true)), axis)`.
     ///
