@@ -36,6 +36,8 @@ mod parallel;
 pub mod plot;
 pub mod predict;
 pub mod progress;
+#[cfg(feature = "remote")]
+pub mod remote;
 mod trackers;
 pub mod train;
 

@@ -12,8 +12,9 @@
 //! `all_reduce` of means) gives a different step as soon as shards differ in size, weights or
 //! masked positions; this does not.
 
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::{GradientsAccumulator, GradientsParams};
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 use objectives::partial::Partial;
 use objectives::{DynTensor, LossExt as _};
 
@@ -62,6 +63,15 @@ pub(crate) fn parallel_step<const DI: usize, M: Model<DI>>(
     trackers: &mut Trackers,
 ) -> Result<(M, DynTensor)> {
     let main = batch.x.device();
+    // Parameters not initialized yet (burn initializes them lazily, at first use) are
+    // initialized here by one forward pass on the main device, in the order one device would
+    // initialize them: the replicas then start from exactly the single-device weights.
+    let model = if any_uninitialized(&model) {
+        let _ = model.forward(batch.x.clone());
+        model
+    } else {
+        model
+    };
     let outputs = batch.y.len();
     let resolved = compiled.resolve(outputs)?;
     let weights: Vec<f64> = resolved.iter().map(|(_, w)| *w).collect();
@@ -99,7 +109,7 @@ pub(crate) fn parallel_step<const DI: usize, M: Model<DI>>(
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(panicked()))).collect()
+        handles.into_iter().zip(devices).map(|(h, d)| h.join().unwrap_or_else(|_| Err(panicked(d)))).collect()
     });
     let shards_done: Vec<Shard<M>> = phase1.into_iter().collect::<Result<_>>()?;
 
@@ -133,7 +143,7 @@ pub(crate) fn parallel_step<const DI: usize, M: Model<DI>>(
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(panicked()))).collect()
+        handles.into_iter().zip(devices).map(|(h, d)| h.join().unwrap_or_else(|_| Err(panicked(d)))).collect()
     });
 
     let mut acc = GradientsAccumulator::<M>::new();
@@ -173,8 +183,26 @@ pub(crate) fn parallel_step<const DI: usize, M: Model<DI>>(
     Ok((model, total))
 }
 
-fn panicked() -> FitError {
-    FitError::Data("a device's step panicked (see the message above); the step was not applied".into())
+/// Whether some float parameter of `model` is not initialized yet.
+fn any_uninitialized<M: Module>(model: &M) -> bool {
+    struct Check(bool);
+    impl ModuleVisitor for Check {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            self.0 |= !param.is_initialized();
+        }
+    }
+    let mut c = Check(false);
+    model.visit(&mut c);
+    c.0
+}
+
+/// The error of a device whose thread panicked (a remote worker that went away panics in burn's
+/// client): names the device.
+fn panicked(device: &Device) -> FitError {
+    FitError::Data(format!(
+        "the step on device {device:?} failed (a worker that stopped or a lost connection; burn's message is above); \
+         the step was not applied"
+    ))
 }
 
 #[cfg(test)]

@@ -84,6 +84,22 @@ fn position_weights(n: usize, device: &Device) -> Tensor<3> {
     Tensor::<3>::from_data(TensorData::new(all, [n, H, W]), device)
 }
 
+/// `--workers ws://host:port,…`: an autodiff device on each `objectives-worker` (the `remote`
+/// feature); each batch is then split over them, with gradients combined exactly.
+#[cfg(feature = "remote")]
+fn workers_devices(list: &str) -> Result<Vec<Device>, Box<dyn std::error::Error>> {
+    let urls: Vec<String> = list.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+    let devices = objectives_fit::remote::connect_workers(&urls, std::time::Duration::from_secs(10))?;
+    println!("training data-parallel on {} workers: {}", urls.len(), urls.join(", "));
+    Ok(devices)
+}
+
+#[cfg(not(feature = "remote"))]
+fn workers_devices(_: &str) -> Result<Vec<Device>, Box<dyn std::error::Error>> {
+    Err("--workers needs the `remote` feature: cargo run --release --example fcn --features remote -- --workers …"
+        .into())
+}
+
 /// The value after `flag` on the command line.
 fn arg(flag: &str) -> Option<String> {
     std::env::args().skip_while(|a| a != flag).nth(1)
@@ -93,11 +109,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let epochs = arg("--epochs").and_then(|e| e.parse().ok()).unwrap_or(8);
     let backend: objectives::device::BackendName = arg("--device").as_deref().unwrap_or("flex").parse()?;
     let device = backend.device()?.autodiff();
-    if backend != objectives::device::BackendName::Flex {
-        // GPU backends draw the initial weights from the device's generator: seed it so that a
-        // run is reproducible (Flex's is seeded already).
-        device.seed(7);
-    }
+    // The initial weights come from the device's generator: seed it so that a run is
+    // reproducible (unseeded, burn's Flex draws from the OS's entropy) and so that training on
+    // workers starts from the same weights as training here.
+    device.seed(7);
     println!("device: {}", objectives::device::describe(&device));
     let n = 640;
     let (x, y) = synthetic(n, 7, &device);
@@ -113,7 +128,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_metrics([mae.clone()])
         .with_weighted_metrics([mae])
         .with_optimizer(burn::optim::AdamConfig::new().init(), 3e-3);
-    let options = FitOptions { batch_size: 32, epochs, validation_split: 0.2, seed: 1, ..Default::default() };
+    let mut options = FitOptions { batch_size: 32, epochs, validation_split: 0.2, seed: 1, ..Default::default() };
+    if let Some(workers) = arg("--workers") {
+        options.devices = workers_devices(&workers)?;
+    }
     let mut csv = CsvLogger::new("fcn_history.csv");
     let (_model, history) = fit(Fcn::new(WIDTH, &device), &mut compiled, &data, None, &options, &mut [&mut csv])?;
 
