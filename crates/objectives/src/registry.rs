@@ -221,47 +221,67 @@ pub fn get(name: &str) -> Result<Box<dyn Loss>> {
 /// [`LossError::UnknownLoss`] for an unknown class, [`LossError::InvalidConfig`] for unknown
 /// keys or bad values.
 pub fn from_keras_json(value: &Value) -> Result<Box<dyn Loss>> {
-    let invalid = |message: String| LossError::InvalidConfig { loss: "keras.losses".into(), message };
     let obj = match value {
         Value::String(name) => return get(name),
-        Value::Object(obj) => obj,
-        other => {
-            return Err(invalid(format!("expected a loss name or a serialized Keras loss object, got {other}")));
-        }
+        other => other,
+    };
+    let (class, config) = keras_envelope(obj, "loss", "keras.losses", |m| {
+        m == "keras.losses" || m == "keras.src.losses.losses" || m == "keras.src.losses"
+    })?;
+    let entry =
+        ALL_LOSSES.iter().find(|e| e.class_name == class).ok_or_else(|| LossError::UnknownLoss(class.to_string()))?;
+    entry.build(&config)
+}
+
+/// The `class_name` and `config` of Keras's serialized form of a built-in object,
+/// `{"module", "class_name", "config", "registered_name": null}`, checked: no other keys, a
+/// `module` that `module_ok` accepts (or none), no `registered_name` (a custom object cannot be
+/// rebuilt), `config` an object (or absent). `what` is "loss" or "metric", `module` the Keras
+/// module named in errors. Shared by the loss and the metric registries.
+///
+/// # Errors
+/// [`LossError::InvalidConfig`] naming the bad key or value.
+pub(crate) fn keras_envelope<'a>(
+    value: &'a Value,
+    what: &str,
+    module: &str,
+    module_ok: impl Fn(&str) -> bool,
+) -> Result<(&'a str, Map<String, Value>)> {
+    let invalid = |message: String| LossError::InvalidConfig { loss: module.into(), message };
+    let Value::Object(obj) = value else {
+        return Err(invalid(format!("expected a {what} name or a serialized Keras {what} object, got {value}")));
     };
     for key in obj.keys() {
         if !matches!(key.as_str(), "module" | "class_name" | "config" | "registered_name") {
             return Err(invalid(format!(
-                "unknown key `{key}`; a serialized loss has `module`, `class_name`, `config` and `registered_name`"
+                "unknown key `{key}`; a serialized {what} has `module`, `class_name`, `config` and `registered_name`"
             )));
         }
     }
     match obj.get("module") {
         None | Some(Value::Null) => {}
-        Some(Value::String(m)) if m == "keras.losses" || m == "keras.src.losses.losses" || m == "keras.src.losses" => {}
-        Some(other) => return Err(invalid(format!("`module` must be \"keras.losses\", got {other}"))),
+        Some(Value::String(m)) if module_ok(m) => {}
+        Some(other) => return Err(invalid(format!("`module` must be \"{module}\", got {other}"))),
     }
     match obj.get("registered_name") {
         None | Some(Value::Null) => {}
         Some(other) => {
             return Err(invalid(format!(
-                "`registered_name` {other} names a custom loss; only built-in losses can be read (registered_name: null)"
+                "`registered_name` {other} names a custom {what}; only built-in ones can be read \
+                 (registered_name: null)"
             )));
         }
     }
     let class = match obj.get("class_name") {
-        Some(Value::String(c)) => c,
-        _ => return Err(invalid("missing `class_name` (a string such as \"Huber\")".into())),
+        Some(Value::String(c)) => c.as_str(),
+        _ => return Err(invalid(format!("missing `class_name` (a string naming a {what} class)"))),
     };
-    let entry =
-        ALL_LOSSES.iter().find(|e| e.class_name == class).ok_or_else(|| LossError::UnknownLoss(class.clone()))?;
-    let empty = Map::new();
     let config = match obj.get("config") {
-        None | Some(Value::Null) => &empty,
-        Some(Value::Object(c)) => c,
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(c)) => c.clone(),
         Some(other) => return Err(invalid(format!("`config` must be an object, got {other}"))),
     };
-    entry.build(config)
+    Ok((class, config))
 }
 
 /// [`from_keras_json`] on text: JSON (an object or a quoted name), or a bare name such as `mse`.

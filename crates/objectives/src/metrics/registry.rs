@@ -131,38 +131,17 @@ pub fn get(name: &str) -> Result<Box<dyn Metric>> {
 /// bare string name.
 ///
 /// # Errors
-/// [`LossError::UnknownMetric`], [`LossError::InvalidConfig`].
+/// [`LossError::UnknownMetric`], [`LossError::InvalidConfig`] (unknown keys, another module, a
+/// custom `registered_name`, a bad config).
 pub fn from_keras_json(value: &Value) -> Result<Box<dyn Metric>> {
-    let invalid = |message: String| LossError::InvalidConfig { loss: "keras.metrics".into(), message };
     let obj = match value {
         Value::String(name) => return get(name),
-        Value::Object(obj) => obj,
-        other => {
-            return Err(invalid(format!("expected a metric name or a serialized Keras metric object, got {other}")));
-        }
+        other => other,
     };
-    for key in obj.keys() {
-        if !matches!(key.as_str(), "module" | "class_name" | "config" | "registered_name") {
-            return Err(invalid(format!(
-                "unknown key `{key}`; a serialized metric has `module`, `class_name`, `config` and `registered_name`"
-            )));
-        }
-    }
-    match obj.get("module") {
-        None | Some(Value::Null) => {}
-        Some(Value::String(m)) if m == "keras.metrics" || m.starts_with("keras.src.metrics") => {}
-        Some(other) => return Err(invalid(format!("module {other} is not keras.metrics"))),
-    }
-    let class = obj
-        .get("class_name")
-        .and_then(Value::as_str)
-        .ok_or_else(|| invalid("`class_name` must be a string naming a metric class".into()))?;
+    let (class, config) = crate::registry::keras_envelope(obj, "metric", "keras.metrics", |m| {
+        m == "keras.metrics" || m.starts_with("keras.src.metrics")
+    })?;
     let entry = lookup(class).ok_or_else(|| LossError::UnknownMetric(class.to_string()))?;
-    let config = match obj.get("config") {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(c)) => c.clone(),
-        Some(other) => return Err(invalid(format!("`config` must be an object, got {other}"))),
-    };
     entry.build(&config)
 }
 

@@ -275,3 +275,22 @@ fn the_registry_has_every_keras_metric_class() {
         assert_eq!(objectives::metrics::registry::lookup(alias).map(|e| e.class_name), Some(class), "{alias}");
     }
 }
+
+#[test]
+fn the_serialized_envelope_is_checked_as_for_losses() {
+    use objectives::metrics::from_keras_json;
+    use serde_json::json;
+    let ok = json!({"module": "keras.metrics", "class_name": "AUC", "config": {"num_thresholds": 5}, "registered_name": null});
+    assert_eq!(from_keras_json(&ok).unwrap().config()["num_thresholds"], 5);
+    for (bad, needle) in [
+        (json!({"class_name": "AUC", "registered_name": "Custom>AUC"}), "registered_name"),
+        (json!({"class_name": "AUC", "extra": 1}), "unknown key `extra`"),
+        (json!({"module": "keras.losses", "class_name": "AUC"}), "keras.metrics"),
+        (json!({"class_name": "AUC", "config": [1]}), "`config` must be an object"),
+        (json!({"config": {}}), "class_name"),
+        (json!(3), "expected a metric name"),
+    ] {
+        let err = from_keras_json(&bad).unwrap_err().to_string();
+        assert!(err.contains(needle), "{bad}: {err}");
+    }
+}
