@@ -4,8 +4,8 @@
 use std::ops::Range;
 
 use super::layout::{Dims, Weights};
-use super::math::{BLOCK, exp_shifted_sum, fma, max_f32, smoothing, sum_f64};
-use super::softmax::{ClassTarget, LT, Tile, softmax_rows};
+use super::math::{exp_nonpos, fma, madd, smoothing};
+use super::softmax::{ClassTarget, LT, RowBlocks, SL, Tile, softmax_rows};
 
 /// Categorical CE from logits along the axis: `t' = t·(1−ls) + ls/c`,
 /// `v_r = −Σ_j t'_j·log_softmax(z)_j`; writes `grad_j = scale·w_r·(softmax_j·Σ_j t'_j − t'_j)`.
@@ -49,30 +49,38 @@ impl ClassTarget for Probabilities {
         dims.c * dims.post
     }
 
-    /// Returns `v`, writes `grad = coef·(softmax·Σt' − t')`.
+    /// Returns `v`, writes `grad = coef·(softmax·Σt' − t')`. One pass from memory
+    /// ([`RowBlocks::scan`], which also sums `t'` and `t'·(z − m_b)` per block), then one over
+    /// the blocks in cache.
     #[inline(always)]
     fn row<const F: bool>(&self, t: &[f32], z: &[f32], g: &mut [f32], coef: f32) -> Option<f64> {
         let (a, b) = (self.a, self.b);
-        // Pass 1: max and Σt' = a·Σt + b·c.
-        let m = max_f32(z);
-        let st = f64::from(a) * sum_f64(t) + f64::from(b) * t.len() as f64;
-        // Pass 2: exp(z − m) into grad, and its sum.
-        let s = exp_shifted_sum::<F>(z, m, g);
-        let lse = s.ln() as f32;
-        let fac = (st / s) as f32;
-        // Pass 3: the gradient, and the value's terms t'·log_softmax summed from L1 block by block.
-        let mut terms = [0f32; BLOCK];
-        let mut v = 0.0;
-        for ((gb, zb), tb) in g.chunks_mut(BLOCK).zip(z.chunks(BLOCK)).zip(t.chunks(BLOCK)) {
-            let terms = &mut terms[..gb.len()];
-            for (((g, &z), &t), term) in gb.iter_mut().zip(zb).zip(tb).zip(terms.iter_mut()) {
-                let tp = t * a + b;
-                *term = tp * ((z - m) - lse);
-                *g = (*g * fac - tp) * coef;
+        // Σ_b (Σ t'·(z − m_b) + m_b·Σ t') = Σ t'·z, and Σ t', in f64.
+        let (mut tz, mut st) = (0.0f64, 0.0f64);
+        let blocks = RowBlocks::scan(
+            z,
+            g,
+            #[inline(always)]
+            |start, zb, gb, m| {
+                let tb = t.get(start..start + zb.len()).unwrap_or_default();
+                let (s, q, sb) = exp_block_weighted::<F>(zb, tb, m, gb, a, b);
+                tz += q + f64::from(m) * sb;
+                st += sb;
+                s
+            },
+        );
+        let lse = f64::from(blocks.sum.ln() as f32);
+        // v = −Σ t'·(z − M − lse)
+        let v = -(tz - (f64::from(blocks.max) + lse) * st);
+        // grad = (e·f_b − t')·coef with f_b = exp(m_b − M)·Σt'/S (exactly 0 where softmax·Σt' = t',
+        // e.g. one class).
+        for (k, (gb, tb)) in g.chunks_mut(blocks.len).zip(t.chunks(blocks.len)).enumerate() {
+            let f = blocks.softmax_scale(k, st);
+            for (g, &t) in gb.iter_mut().zip(tb) {
+                *g = (*g * f - madd::<F>(t, a, b)) * coef;
             }
-            v += sum_f64(terms);
         }
-        Some(-v)
+        Some(v)
     }
 
     #[inline(always)]
@@ -119,4 +127,38 @@ impl ClassTarget for Probabilities {
         }
         *total -= acc[..lt].iter().zip(w.iter()).map(|(&v, &w)| f64::from(w) * v).sum::<f64>();
     }
+}
+
+/// `g = exp(z − m)` over a block with its targets `t` (`t' = t·a + b`); returns `(Σ g, Σ t'·(z − m),
+/// Σ t')` (f32 lanes, then f64).
+#[inline(always)]
+fn exp_block_weighted<const F: bool>(z: &[f32], t: &[f32], m: f32, g: &mut [f32], a: f32, b: f32) -> (f64, f64, f64) {
+    let (zc, zr) = z.as_chunks::<SL>();
+    let (tc, tr) = t.as_chunks::<SL>();
+    let (gc, gr) = g.as_chunks_mut::<SL>();
+    let (mut se, mut sq, mut st) = ([0f32; SL], [0f32; SL], [0f32; SL]);
+    for ((zc, tc), gc) in zc.iter().zip(tc).zip(gc) {
+        let (zv, tv) = (*zc, *tc);
+        let mut gv = [0f32; SL];
+        for k in 0..SL {
+            let x = zv[k] - m;
+            let tp = madd::<F>(tv[k], a, b);
+            gv[k] = exp_nonpos::<F>(x);
+            se[k] += gv[k];
+            sq[k] = madd::<F>(tp, x, sq[k]);
+            st[k] += tp;
+        }
+        *gc = gv;
+    }
+    let lanes = |v: [f32; SL]| v.iter().map(|&x| f64::from(x)).sum::<f64>();
+    let (mut s, mut q, mut u) = (lanes(se), lanes(sq), lanes(st));
+    for ((&z, &t), g) in zr.iter().zip(tr).zip(gr) {
+        let x = z - m;
+        let tp = madd::<F>(t, a, b);
+        *g = exp_nonpos::<F>(x);
+        s += f64::from(*g);
+        q += f64::from(tp * x);
+        u += f64::from(tp);
+    }
+    (s, q, u)
 }

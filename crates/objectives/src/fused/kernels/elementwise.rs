@@ -3,7 +3,7 @@
 //! other (see the [`kernels`](super) docs for adding a loss).
 
 use super::layout::{Dims, Weights};
-use super::math::{exp_f32, fma, ln_f32, madd, sel, sign, smoothing, softplus_grad, softplus_parts};
+use super::math::{exp_f32, exp_nonpos, fma, ln_f32, madd, sel, sign, smoothing, softplus_grad, softplus_parts};
 use super::pointwise::{Pointwise, Run};
 use crate::EPSILON;
 
@@ -244,6 +244,20 @@ impl Pointwise for Bce {
         // σ(x) − t' (½ − t' at x = 0).
         let d = sel(x > 0.0, ru, e * ru) - t;
         (v, d)
+    }
+
+    const LOG_PRODUCT: bool = true;
+
+    /// `max(x, 0) − t'·x` and `ln u = log1p(exp(−|x|))`, with one division for σ.
+    #[inline(always)]
+    fn eval_log<const F: bool>(self, t: f32, x: f32) -> (f32, f32, f32) {
+        let t = t * self.a + self.b;
+        let e = exp_nonpos::<F>(-x.abs());
+        let u = 1.0 + e;
+        let ru = 1.0 / u;
+        let v = madd::<F>(-t, x, sel(x > 0.0, x, 0.0));
+        let d = sel(x > 0.0, ru, e * ru) - t;
+        (v, d, u)
     }
 }
 

@@ -4,8 +4,6 @@
 
 /// Lanes of the explicit reductions: four AVX-512 registers of f64 (independent add chains).
 const LANES: usize = 32;
-/// Elements per block of the softmax row passes (stays in L1 between a loop and its reduction).
-pub(super) const BLOCK: usize = 1024;
 
 /// `if c { a } else { b }`, compiled to a select (no branch) inside vectorised loops.
 #[inline(always)]
@@ -79,6 +77,33 @@ pub(super) fn exp_f32<const F: bool>(x: f32) -> f32 {
     y * pow2i(n1) * pow2i(n.wrapping_sub(n1))
 }
 
+/// `exp(x)` for `x ≤ 0` (and NaN), e.g. the softmax's `exp(z − max)` and softplus's `exp(−|y|)`,
+/// with a short dependency chain, so that many elements are in flight: `exp(r)` on
+/// `|r| ≤ ln2/2` is `1 + r + r²·q(r)` with `q` a degree-4 near-minimax fit of the error relative
+/// to `eʳ` (3.1e-9) evaluated by Estrin's scheme, and `2ⁿ` is added to the exponent bits.
+/// Results below the smallest normal f32 (`x < −87.34`, `exp(x) < 1.2·10⁻³⁸`) are flushed to 0,
+/// as XLA's CPU code does; elsewhere within ~1 ulp, as [`exp_f32`]. A positive `x` gives garbage
+/// (the callers never pass one).
+#[inline(always)]
+pub(super) fn exp_nonpos<const F: bool>(x: f32) -> f32 {
+    const MAGIC: f32 = 12_582_912.0;
+    let tiny = x < -87.336_55;
+    let x = sel(x < -88.0, -88.0, x); // keeps NaN (comparisons are false)
+    let t = madd::<F>(x, std::f32::consts::LOG2_E, MAGIC);
+    let n = (t.to_bits() as i32).wrapping_sub(0x4B40_0000);
+    let nf = t - MAGIC;
+    let r = madd::<F>(-nf, 0.693_359_4, x);
+    let r = madd::<F>(-nf, -2.121_944_4e-4, r);
+    let z = r * r;
+    let q01 = madd::<F>(0.166_665_21, r, 0.499_999_94);
+    let q23 = madd::<F>(0.008_368_71, r, 0.041_668_39);
+    let q = madd::<F>(z * z, 0.001_381_461_3, madd::<F>(z, q23, q01));
+    let y = madd::<F>(q, z, r + 1.0);
+    // y·2ⁿ by adding n to the exponent (y in [0.7, 1.5], n ≥ −127 here: normal unless `tiny`).
+    let scaled = f32::from_bits((y.to_bits() as i32).wrapping_add(n.wrapping_shl(23)) as u32);
+    sel(tiny, 0.0, scaled)
+}
+
 /// Cephes `logf` from the bits of a positive normal number and its biased exponent.
 #[inline(always)]
 fn ln_from_bits<const F: bool>(bits: i32, biased: i32) -> f32 {
@@ -125,14 +150,15 @@ pub(super) fn ln_f32<const F: bool>(x: f32) -> f32 {
 /// < 2e-8 relative on `l1`; with the roundings, `l1` is within 2.7e-7 relative).
 #[inline(always)]
 pub(super) fn softplus_parts<const F: bool>(y: f32) -> (f32, f32, f32) {
-    let e = exp_f32::<F>(-y.abs());
+    let e = exp_nonpos::<F>(-y.abs());
     let u = 1.0 + e;
     let v = 2.0 + e;
     let d = 1.0 / (u * v);
     let ru = v * d;
     let s = e * u * d;
     let w = s * s;
-    let p = madd::<F>(madd::<F>(madd::<F>(0.134_257_5, w, 0.141_183_1), w, 0.200_037_8), w, 0.333_333_2);
+    // Estrin's scheme (a shorter dependency chain than Horner's).
+    let p = madd::<F>(w * w, madd::<F>(0.134_257_5, w, 0.141_183_1), madd::<F>(0.200_037_8, w, 0.333_333_2));
     let l1 = madd::<F>(s + s, w * p, s + s);
     (e, ru, l1)
 }
@@ -158,43 +184,28 @@ pub(super) fn sum_f64(x: &[f32]) -> f64 {
     acc.iter().sum::<f64>() + rest.iter().map(|&v| f64::from(v)).sum::<f64>()
 }
 
-/// `g = exp(z − m)`, returns `Σ g` (f64 lanes), block by block so that the exponentials are
-/// summed from L1.
-#[inline(always)]
-pub(super) fn exp_shifted_sum<const F: bool>(z: &[f32], m: f32, g: &mut [f32]) -> f64 {
-    let mut s = 0.0;
-    for (gb, zb) in g.chunks_mut(BLOCK).zip(z.chunks(BLOCK)) {
-        for (g, &z) in gb.iter_mut().zip(zb) {
-            *g = exp_f32::<F>(z - m);
-        }
-        s += sum_f64(gb);
-    }
-    s
-}
-
-/// `max x` (NaN entries ignored; −inf when empty), with four independent 16-lane accumulators.
+/// `max x` (NaN entries ignored; −inf when empty): 32 lanes (four AVX2 registers, independent
+/// `max` chains), halved to 8 lane by lane, then the 8 lanes and the rest.
 #[inline(always)]
 pub(super) fn max_f32(x: &[f32]) -> f32 {
     #[inline(always)]
-    fn max16(acc: &mut [f32; 16], x: &[f32; 16]) {
-        for k in 0..16 {
+    fn max_into<const N: usize>(acc: &mut [f32; N], x: &[f32; N]) {
+        for k in 0..N {
             acc[k] = sel(x[k] > acc[k], x[k], acc[k]);
         }
     }
-    let (chunks, rest) = x.as_chunks::<16>();
-    let (quads, tail) = chunks.as_chunks::<4>();
-    let mut acc = [[f32::NEG_INFINITY; 16]; 4];
-    for q in quads {
-        let [a0, a1, a2, a3] = &mut acc;
-        max16(a0, &q[0]);
-        max16(a1, &q[1]);
-        max16(a2, &q[2]);
-        max16(a3, &q[3]);
+    let (chunks, rest) = x.as_chunks::<32>();
+    let mut acc = [f32::NEG_INFINITY; 32];
+    for ch in chunks {
+        max_into(&mut acc, ch);
     }
-    for ch in tail {
-        max16(&mut acc[0], ch);
-    }
-    acc.iter().flatten().chain(rest).fold(f32::NEG_INFINITY, |m, &v| sel(v > m, v, m))
+    let (lo, hi) = acc.split_at(16);
+    let mut a16: [f32; 16] = lo.try_into().unwrap_or([f32::NEG_INFINITY; 16]);
+    max_into(&mut a16, hi.try_into().unwrap_or(&[f32::NEG_INFINITY; 16]));
+    let (lo, hi) = a16.split_at(8);
+    let mut a8: [f32; 8] = lo.try_into().unwrap_or([f32::NEG_INFINITY; 8]);
+    max_into(&mut a8, hi.try_into().unwrap_or(&[f32::NEG_INFINITY; 8]));
+    a8.iter().chain(rest).fold(f32::NEG_INFINITY, |m, &v| sel(v > m, v, m))
 }
 
 /// Smoothing coefficients `(a, b)` of `t' = t·a + b` with the scalars formed in f64 and rounded

@@ -10,6 +10,7 @@ use super::math::simd;
 
 /// Elements per weight tile of the elementwise kernels (stack buffer).
 const TILE: usize = 512;
+const _: () = assert!(TILE <= 1000, "the log products of a tile must stay below f64::MAX");
 
 /// One elementwise loss: `f(t, p)` and `∂f/∂p` as burn autodiff gives them for the composed form.
 /// The losses themselves are in [`super::elementwise`](mod@super::elementwise).
@@ -18,6 +19,19 @@ pub(super) trait Pointwise: Copy + Send + Sync {
     const SCALE: f64 = 1.0;
     /// `(f(t, p), ∂f/∂p)`, with hardware fused multiply-adds when `F` (see [`super::math::madd`]).
     fn eval<const F: bool>(self, t: f32, p: f32) -> (f32, f32);
+
+    /// Whether the loss has the form `f = f_lin + ln u` with `u` in `[1, 2]` ([`Pointwise::eval_log`]),
+    /// as the softplus losses do (`u = 1 + exp(−|y|)`). Unweighted tiles then sum the logarithms
+    /// as the logarithm of one product per tile, which spares a `log1p` per element.
+    const LOG_PRODUCT: bool = false;
+
+    /// `(f_lin, ∂f/∂p, u)` with `f = f_lin + ln u`, `u` in `[1, 2]` (called when
+    /// [`Pointwise::LOG_PRODUCT`]; by default `u = 1`).
+    #[inline(always)]
+    fn eval_log<const F: bool>(self, t: f32, p: f32) -> (f32, f32, f32) {
+        let (v, d) = self.eval::<F>(t, p);
+        (v, d, 1.0)
+    }
 }
 
 /// The inputs of one elementwise evaluation, waiting for its loss: [`Run::with`] runs it.
@@ -103,7 +117,7 @@ fn pointwise_tile<const F: bool, O: Pointwise>(
     g: &mut [f32],
     gs: f32,
 ) -> f64 {
-    const L: usize = 16;
+    const L: usize = 8;
     let (tc, tr) = t.as_chunks::<L>();
     let (pc, pr) = p.as_chunks::<L>();
     let (gc, gr) = g.as_chunks_mut::<L>();
@@ -128,6 +142,30 @@ fn pointwise_tile<const F: bool, O: Pointwise>(
                 total += f64::from(w * v);
                 *g = w * gs * d;
             }
+        }
+        None if O::LOG_PRODUCT => {
+            // Σ ln u as ln Π u: a tile gives each lane at most TILE / L factors ≤ 2 (≤ 2⁶⁴ in f32),
+            // and the L lanes' product stays below 2^(TILE) in f64.
+            let mut prod = [1f32; L];
+            for ((tc, pc), gc) in tc.iter().zip(pc).zip(gc) {
+                let (tv, pv) = (*tc, *pc);
+                let mut gv = [0f32; L];
+                for k in 0..L {
+                    let (v, d, u) = op.eval_log::<F>(tv[k], pv[k]);
+                    acc[k] += v;
+                    prod[k] *= u;
+                    gv[k] = gs * d;
+                }
+                *gc = gv;
+            }
+            let mut p = prod.iter().map(|&u| f64::from(u)).product::<f64>();
+            for ((&t, &x), g) in tr.iter().zip(pr).zip(gr) {
+                let (v, d, u) = op.eval_log::<F>(t, x);
+                total += f64::from(v);
+                p *= f64::from(u);
+                *g = gs * d;
+            }
+            total += p.ln();
         }
         None => {
             for ((tc, pc), gc) in tc.iter().zip(pc).zip(gc) {

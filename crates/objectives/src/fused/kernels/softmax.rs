@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use super::CHUNK;
 use super::layout::{Dims, Weights};
-use super::math::{exp_f32, sel, simd};
+use super::math::{exp_f32, exp_nonpos, max_f32, sel, simd};
 
 /// Reduced positions per tile of the softmax kernels when `post > 1` (stack buffers).
 pub(super) const LT: usize = 64;
@@ -64,6 +64,104 @@ pub(super) struct Tile<'a> {
     pub w: &'a [f32],
     /// The gradient's scale.
     pub gs: f32,
+}
+
+/// Elements per block of a contiguous row (2 KiB of logits: the block's max pass brings it
+/// into L1 from memory, and its exp pass reads it from there).
+const ROW_BLOCK: usize = 512;
+/// Blocks per row at most: rows longer than `MAX_BLOCKS · ROW_BLOCK` get longer blocks.
+const MAX_BLOCKS: usize = 64;
+/// f32 lanes of a block's sums (two AVX2 registers; a block's sums are then added in f64).
+pub(super) const SL: usize = 16;
+
+/// A contiguous row of logits after its single pass from memory ([`RowBlocks::scan`]): the row
+/// is cut into blocks, and each block holds `exp(z − m_b)` (in the gradient buffer) with its own
+/// maximum `m_b`, so the row is read from main memory once. [`RowBlocks::softmax_scale`] turns a
+/// block's values into `softmax(z)` with one multiplication (the online-softmax rescaling
+/// `exp(m_b − M)`, done per block instead of per element).
+pub(super) struct RowBlocks {
+    /// Elements per block.
+    pub len: usize,
+    /// Blocks in the row.
+    n: usize,
+    /// `max` of each block (−∞ for an empty or all −∞ block).
+    m: [f32; MAX_BLOCKS],
+    /// `Σ exp(z − m_b)` of each block.
+    s: [f64; MAX_BLOCKS],
+    /// The row's max `M`.
+    pub max: f32,
+    /// The row's `S = Σ_j exp(z_j − M) = Σ_b s_b·exp(m_b − M)`.
+    pub sum: f64,
+}
+
+impl RowBlocks {
+    /// Blocks of `z` (the gradient buffer `g` receives `exp(z − m_b)`); `each(start, zb, gb, m)`
+    /// writes the exps of the block that starts at element `start` (`m`: the shift used, 0 for an all −∞ block, whose
+    /// exps are then 0) and returns their sum; a target reads its own per-block sums there, in
+    /// the same pass (the block is in L1).
+    #[inline(always)]
+    pub(super) fn scan(z: &[f32], g: &mut [f32], mut each: impl FnMut(usize, &[f32], &mut [f32], f32) -> f64) -> Self {
+        let len = ROW_BLOCK.max(z.len().div_ceil(MAX_BLOCKS).next_multiple_of(SL));
+        let mut b = RowBlocks {
+            len,
+            n: 0,
+            m: [f32::NEG_INFINITY; MAX_BLOCKS],
+            s: [0.0; MAX_BLOCKS],
+            max: f32::NEG_INFINITY,
+            sum: 0.0,
+        };
+        for (k, (zb, gb)) in z.chunks(len).zip(g.chunks_mut(len)).enumerate().take(MAX_BLOCKS) {
+            let m = max_f32(zb);
+            // An all −∞ block: shift by 0 (its exps are 0; its factor exp(−∞ − M) is 0 too).
+            let shift = sel(m == f32::NEG_INFINITY, 0.0, m);
+            b.m[k] = m;
+            b.s[k] = each(k * len, zb, gb, shift);
+            b.max = sel(m > b.max, m, b.max);
+            b.n = k + 1;
+        }
+        let mut sum = 0.0;
+        for k in 0..b.n {
+            sum += b.s[k] * f64::from(b.rescale_raw(k));
+        }
+        b.sum = sum;
+        b
+    }
+
+    /// `exp(m_b − M)`: block `b`'s values times this are `exp(z − M)` (NaN when `M` is −∞ or
+    /// +∞: a row of −∞ or with +∞ logits, as the composed softmax gives).
+    #[inline(always)]
+    fn rescale_raw(&self, k: usize) -> f32 {
+        exp_f32::<false>(self.m[k] - self.max)
+    }
+
+    /// The factor `exp(m_b − M)·k/S` that turns block `b`'s stored exps into `k·softmax(z)`.
+    #[inline(always)]
+    pub(super) fn softmax_scale(&self, k: usize, factor: f64) -> f32 {
+        (f64::from(self.rescale_raw(k)) * factor / self.sum) as f32
+    }
+}
+
+/// `g = exp(z − m)` over a block, returns `Σ g` (f32 lanes, then f64). Two loops over the block
+/// (it is in L1): LLVM vectorises each as a whole, which it does not for a fused loop.
+#[inline(always)]
+pub(super) fn exp_block<const F: bool>(z: &[f32], m: f32, g: &mut [f32]) -> f64 {
+    for (g, &z) in g.iter_mut().zip(z) {
+        *g = exp_nonpos::<F>(z - m);
+    }
+    sum_lanes(g)
+}
+
+/// `Σ x`: f32 lanes, then f64 (for blocks: each lane adds at most `len / SL` values).
+#[inline(always)]
+pub(super) fn sum_lanes(x: &[f32]) -> f64 {
+    let (chunks, rest) = x.as_chunks::<SL>();
+    let mut acc = [0f32; SL];
+    for ch in chunks {
+        for k in 0..SL {
+            acc[k] += ch[k];
+        }
+    }
+    acc.iter().chain(rest).map(|&a| f64::from(a)).sum::<f64>()
 }
 
 /// Rows per parallel task for a row of `row` elements.
@@ -223,7 +321,7 @@ fn band_tiles<T: ClassTarget, const F: bool>(
         for (zl, gl) in z.chunks(post).zip(lines.iter_mut()) {
             for (((g, &z), &m), s) in gl[rel.clone()].iter_mut().zip(&zl[abs.clone()]).zip(mx.iter()).zip(s.iter_mut())
             {
-                let e = exp_f32::<F>(z - m);
+                let e = exp_nonpos::<F>(z - m);
                 *g = e;
                 *s += f64::from(e);
             }

@@ -6,8 +6,8 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::layout::{Dims, Weights};
-use super::math::{exp_shifted_sum, fma, max_f32, sel};
-use super::softmax::{ClassTarget, LT, Tile, softmax_rows};
+use super::math::{fma, sel};
+use super::softmax::{ClassTarget, LT, RowBlocks, Tile, exp_block, softmax_rows};
 
 /// The error of [`sparse_softmax_crossentropy`]: a label outside `[0, c)` that is not the
 /// ignored class.
@@ -66,6 +66,7 @@ impl ClassTarget for Labels {
     }
 
     /// Returns `v`, writes `grad = coef·(softmax − onehot)` (a valid label), or zeros (ignored).
+    /// One pass from memory ([`RowBlocks::scan`]), then one over the blocks in cache.
     #[inline(always)]
     fn row<const F: bool>(&self, t: &[i64], z: &[f32], g: &mut [f32], coef: f32) -> Option<f64> {
         let label = match t.first() {
@@ -75,19 +76,30 @@ impl ClassTarget for Labels {
                 return None;
             }
         };
-        let m = max_f32(z);
-        let s = exp_shifted_sum::<F>(z, m, g);
-        let lse = s.ln() as f32;
-        let rs = (1.0 / s) as f32;
-        let e_label = g.get(label).copied().unwrap_or(f32::NAN);
+        let blocks = RowBlocks::scan(
+            z,
+            g,
+            #[inline(always)]
+            |_, zb, gb, m| exp_block::<F>(zb, m, gb),
+        );
+        let lse = blocks.sum.ln() as f32;
         let z_label = z.get(label).copied().unwrap_or(f32::NAN);
-        for g in g.iter_mut() {
-            *g = (*g * rs) * coef;
+        let (kl, jl) = (label / blocks.len, label % blocks.len);
+        let mut p_label = f32::NAN;
+        for (k, gb) in g.chunks_mut(blocks.len).enumerate() {
+            // softmax = e·exp(m_b − M)/S; the label's entry is rewritten below.
+            if k == kl {
+                p_label = gb.get(jl).copied().unwrap_or(f32::NAN) * blocks.softmax_scale(k, 1.0);
+            }
+            let f = blocks.softmax_scale(k, f64::from(coef));
+            for g in gb.iter_mut() {
+                *g *= f;
+            }
         }
         if let Some(g) = g.get_mut(label) {
-            *g = (e_label * rs - 1.0) * coef;
+            *g = (p_label - 1.0) * coef;
         }
-        Some(-f64::from((z_label - m) - lse))
+        Some(-f64::from((z_label - blocks.max) - lse))
     }
 
     #[inline(always)]

@@ -1,6 +1,6 @@
 //! The vectorised math against std.
 
-use super::super::math::{exp_f32, ln_f32, softplus_parts};
+use super::super::math::{exp_f32, exp_nonpos, ln_f32, softplus_parts};
 
 // ----- vectorised math against std -------------------------------------------------------
 
@@ -47,6 +47,33 @@ fn check_exp<const F: bool>() {
 }
 
 #[test]
+fn exp_nonpos_matches_std_and_flushes_below_normal() {
+    check_exp_nonpos::<false>();
+    check_exp_nonpos::<true>();
+}
+
+fn check_exp_nonpos<const F: bool>() {
+    let mut worst = 0.0f64;
+    let mut x = -110.0f32;
+    while x <= 0.0 {
+        let (a, b) = (exp_nonpos::<F>(x), x.exp());
+        if b < f32::MIN_POSITIVE {
+            assert_eq!(a, 0.0, "exp_nonpos({x}) flushes {b} to 0 (fma: {F})");
+        } else {
+            assert!(close_f32(a, b, 2e-7), "exp_nonpos({x}) = {a}, std {b} (fma: {F})");
+            worst = worst.max((f64::from(a) - f64::from(b)).abs() / f64::from(b));
+        }
+        x += 1.1e-4;
+    }
+    for x in [0.0, -0.0, -1e-30, -87.33, -87.34, -1e4, f32::MIN, f32::NEG_INFINITY] {
+        let (a, b) = (exp_nonpos::<F>(x), x.exp());
+        assert!(a == 0.0 && b < f32::MIN_POSITIVE || close_f32(a, b, 2e-7), "exp_nonpos({x}) = {a}, std {b}");
+    }
+    assert!(exp_nonpos::<F>(f32::NAN).is_nan());
+    eprintln!("exp_nonpos (fma: {F}): worst relative error {worst:.3e}");
+}
+
+#[test]
 fn ln_matches_std() {
     check_ln::<false>();
     check_ln::<true>();
@@ -84,6 +111,12 @@ fn check_ln<const F: bool>() {
     while y < 110.0 {
         let (e, ru, l1) = softplus_parts::<F>(y);
         let exact = (-f64::from(y).abs()).exp();
+        if exact < f64::from(f32::MIN_POSITIVE) {
+            // Flushed: e = exp(−|y|) below the smallest normal f32 is 0 (see `exp_nonpos`).
+            assert!(e == 0.0 && l1 == 0.0 && ru == 1.0, "softplus pieces at {y}: {e} {l1} {ru}");
+            y += 1.7e-3;
+            continue;
+        }
         assert!(close_f32(e, exact as f32, 2e-7), "exp(-|{y}|) = {e}, f64 {exact}");
         let reference = exact.ln_1p();
         assert!(close_f32(l1, reference as f32, 3.6e-7), "log1p(exp(-|{y}|)) = {l1}, f64 {reference}");
