@@ -13,7 +13,7 @@ use objectives::fused::{calls_on_this_thread, with_fused};
 use objectives::prelude::*;
 use objectives::registry::{ALL_LOSSES, LossEntry};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 use serde_json::{Map, Value};
 
 /// Every registered loss configuration with a fused kernel (the registry's test variants), with
@@ -48,6 +48,8 @@ struct Case {
     mask: bool,
     strided: bool,
     seed: u64,
+    /// Every label is the loss's `ignore_class` (sparse losses that have one).
+    all_ignored: bool,
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -63,7 +65,7 @@ fn case() -> impl Strategy<Value = Case> {
     )
         .prop_map(|(loss, shape, axis, reduction, weight, mask, strided, seed)| {
             let axis = axis % shape.len();
-            Case { loss, shape, axis, reduction, weight, mask, strided, seed }
+            Case { loss, shape, axis, reduction, weight, mask, strided, seed, all_ignored: false }
         })
 }
 
@@ -108,7 +110,9 @@ fn run(c: &Case, fused: bool) -> Option<(f64, Vec<f32>, u64)> {
         Values::Positive => rng.vec(n, |u| 0.05 + 3.0 * u),
         _ => rng.vec(n, |u| 4.0 * u - 2.0),
     };
+    let ignore_class = fused_losses()[c.loss].1.get("ignore_class").and_then(Value::as_f64);
     let (y_true, true_shape) = match (domain, target) {
+        (Domain::ClassIndices, _) if c.all_ignored => (vec![ignore_class? as f32; nr], reduced.clone()),
         (Domain::ClassIndices, _) => {
             (rng.vec(nr, |u| (u * classes as f32).floor().min(classes as f32 - 1.0)), reduced.clone())
         }
@@ -169,30 +173,84 @@ fn fused_equals_composed_value_and_gradient() {
     let fused_cases = std::cell::Cell::new(0);
     runner
         .run(&case(), |c| {
-            let composed = run(&c, false);
-            let fused = run(&c, true);
-            match (composed, fused) {
-                (Some((v0, g0, ran0)), Some((v1, g1, ran1))) => {
-                    prop_assert_eq!(ran0, 0, "the composed run used the fused path");
-                    // Shapes that Keras's rank alignment would squeeze, and ignore_class with a user
-                    // mask, are left to the composed path; every other case must run fused.
-                    let ignore_class = fused_losses()[c.loss].1.get("ignore_class").is_some_and(|v| !v.is_null());
-                    let must = !(ignore_class && c.mask) && c.shape.last() != Some(&1);
-                    prop_assert!(ran1 <= 1 && (ran1 == 1 || !must), "fused ran {} times for {:?}", ran1, c);
-                    fused_cases.set(fused_cases.get() + ran1);
-                    prop_assert!(close(v0, v1, v0.abs().max(1.0)), "value {} vs {} for {:?}", v0, v1, c);
-                    // Relative to the largest gradient entry; entries that are exactly 0 in one path
-                    // may be f32 rounding noise (~1e-8) in the other, so the scale is at least 1e-2.
-                    let scale = (g0.iter().fold(0f32, |m, x| m.max(x.abs())) as f64).max(1e-2);
-                    for (i, (a, b)) in g0.iter().zip(&g1).enumerate() {
-                        prop_assert!(close(*a as f64, *b as f64, scale), "grad[{}] {} vs {} for {:?}", i, a, b, c);
-                    }
-                }
-                (None, None) => {}
-                (a, b) => prop_assert!(false, "one path failed: composed {:?}, fused {:?}", a.is_some(), b.is_some()),
-            }
+            fused_cases.set(fused_cases.get() + compare(&c)?);
             Ok(())
         })
         .unwrap();
     assert!(fused_cases.get() > 250, "only {} cases ran fused", fused_cases.get());
+}
+
+/// Runs `c` composed and fused; both must agree (or both fail). Returns how often the fused path
+/// ran (0 or 1).
+fn compare(c: &Case) -> Result<u64, TestCaseError> {
+    match (run(c, false), run(c, true)) {
+        (Some((v0, g0, ran0)), Some((v1, g1, ran1))) => {
+            prop_assert_eq!(ran0, 0, "the composed run used the fused path");
+            // Shapes that Keras's rank alignment would squeeze, and ignore_class with a user mask,
+            // are left to the composed path; every other case must run fused.
+            let ignore_class = fused_losses()[c.loss].1.get("ignore_class").is_some_and(|v| !v.is_null());
+            let must = !(ignore_class && c.mask) && c.shape.last() != Some(&1);
+            prop_assert!(ran1 <= 1 && (ran1 == 1 || !must), "fused ran {} times for {:?}", ran1, c);
+            prop_assert!(close(v0, v1, v0.abs().max(1.0)), "value {} vs {} for {:?}", v0, v1, c);
+            // Relative to the largest gradient entry; entries that are exactly 0 in one path may be
+            // f32 rounding noise (~1e-8) in the other, so the scale is at least 1e-2.
+            let scale = (g0.iter().fold(0f32, |m, x| m.max(x.abs())) as f64).max(1e-2);
+            for (i, (a, b)) in g0.iter().zip(&g1).enumerate() {
+                prop_assert!(close(*a as f64, *b as f64, scale), "grad[{}] {} vs {} for {:?}", i, a, b, c);
+            }
+            Ok(ran1)
+        }
+        (None, None) => Ok(0),
+        (a, b) => Err(TestCaseError::fail(format!(
+            "one path failed: composed {:?}, fused {:?} for {c:?}",
+            a.is_some(),
+            b.is_some()
+        ))),
+    }
+}
+
+/// The softmax cross-entropies (from logits) on the rows the random shapes above never reach:
+/// a vocabulary-wide last axis (C ≥ 32000, many blocks per row), channels-first logits with many
+/// classes (`axis = 1`, strided rows), each also from a transposed (non-contiguous) view, with
+/// weights and masks; and sparse labels that are all `ignore_class`.
+#[test]
+fn wide_channels_first_and_ignored_softmax_rows() {
+    let softmax: Vec<usize> = fused_losses()
+        .iter()
+        .enumerate()
+        .filter(|(_, (e, config))| {
+            e.class_name.contains("CategoricalCrossentropy") && config.get("from_logits") == Some(&Value::Bool(true))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    assert!(softmax.len() >= 3, "CCE and SCCE (with and without ignore_class) from logits: {softmax:?}");
+    let mut fused = 0;
+    for &loss in &softmax {
+        let sparse = fused_losses()[loss].1.get("ignore_class").is_some_and(|v| !v.is_null());
+        for (shape, axis) in [(vec![2, 33_000], 1), (vec![3, 40, 6, 5], 1), (vec![2, 3, 140_000], 2)] {
+            for (k, (reduction, weight, mask, strided)) in
+                [(0, 0, false, false), (3, 2, false, true), (1, 1, true, false), (2, 2, true, true)]
+                    .into_iter()
+                    .enumerate()
+            {
+                let seed = 17 + k as u64;
+                let c = Case {
+                    loss,
+                    shape: shape.clone(),
+                    axis,
+                    reduction,
+                    weight,
+                    mask,
+                    strided,
+                    seed,
+                    all_ignored: false,
+                };
+                fused += compare(&c).unwrap();
+                if sparse {
+                    fused += compare(&Case { all_ignored: true, ..c }).unwrap();
+                }
+            }
+        }
+    }
+    assert!(fused >= 30, "only {fused} of these cases ran fused");
 }

@@ -130,34 +130,31 @@ impl ClassTarget for Probabilities {
 }
 
 /// `g = exp(z − m)` over a block with its targets `t` (`t' = t·a + b`); returns `(Σ g, Σ t'·(z − m),
-/// Σ t')` (f32 lanes, then f64).
+/// Σ t')` (f32 lanes, then f64). The exps and the sums are separate loops over the block (in L1),
+/// each of which LLVM vectorises whole.
 #[inline(always)]
 fn exp_block_weighted<const F: bool>(z: &[f32], t: &[f32], m: f32, g: &mut [f32], a: f32, b: f32) -> (f64, f64, f64) {
+    for (g, &z) in g.iter_mut().zip(z) {
+        *g = exp_nonpos::<F>(z - m);
+    }
     let (zc, zr) = z.as_chunks::<SL>();
     let (tc, tr) = t.as_chunks::<SL>();
-    let (gc, gr) = g.as_chunks_mut::<SL>();
+    let (gc, gr) = g.as_chunks::<SL>();
     let (mut se, mut sq, mut st) = ([0f32; SL], [0f32; SL], [0f32; SL]);
-    for ((zc, tc), gc) in zc.iter().zip(tc).zip(gc) {
-        let (zv, tv) = (*zc, *tc);
-        let mut gv = [0f32; SL];
+    for ((zv, tv), gv) in zc.iter().zip(tc).zip(gc) {
         for k in 0..SL {
-            let x = zv[k] - m;
             let tp = madd::<F>(tv[k], a, b);
-            gv[k] = exp_nonpos::<F>(x);
             se[k] += gv[k];
-            sq[k] = madd::<F>(tp, x, sq[k]);
+            sq[k] = madd::<F>(tp, zv[k] - m, sq[k]);
             st[k] += tp;
         }
-        *gc = gv;
     }
     let lanes = |v: [f32; SL]| v.iter().map(|&x| f64::from(x)).sum::<f64>();
     let (mut s, mut q, mut u) = (lanes(se), lanes(sq), lanes(st));
-    for ((&z, &t), g) in zr.iter().zip(tr).zip(gr) {
-        let x = z - m;
+    for ((&z, &t), &g) in zr.iter().zip(tr).zip(gr) {
         let tp = madd::<F>(t, a, b);
-        *g = exp_nonpos::<F>(x);
-        s += f64::from(*g);
-        q += f64::from(tp * x);
+        s += f64::from(g);
+        q += f64::from(tp * (z - m));
         u += f64::from(tp);
     }
     (s, q, u)

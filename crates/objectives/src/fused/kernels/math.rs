@@ -97,7 +97,7 @@ pub(super) fn exp_nonpos<const F: bool>(x: f32) -> f32 {
     let z = r * r;
     let q01 = madd::<F>(0.166_665_21, r, 0.499_999_94);
     let q23 = madd::<F>(0.008_368_71, r, 0.041_668_39);
-    let q = madd::<F>(z * z, 0.001_381_461_3, madd::<F>(z, q23, q01));
+    let q = madd::<F>(z, madd::<F>(z, 0.001_381_461_3, q23), q01);
     let y = madd::<F>(q, z, r + 1.0);
     // y·2ⁿ by adding n to the exponent (y in [0.7, 1.5], n ≥ −127 here: normal unless `tiny`).
     let scaled = f32::from_bits((y.to_bits() as i32).wrapping_add(n.wrapping_shl(23)) as u32);

@@ -66,9 +66,9 @@ pub(super) struct Tile<'a> {
     pub gs: f32,
 }
 
-/// Elements per block of a contiguous row (2 KiB of logits: the block's max pass brings it
-/// into L1 from memory, and its exp pass reads it from there).
-const ROW_BLOCK: usize = 512;
+/// Elements per block of a contiguous row (8 KiB of logits: the block's max pass brings it
+/// into L1 from memory, and its exp pass reads it from there; per-block work is amortised).
+const ROW_BLOCK: usize = 2048;
 /// Blocks per row at most: rows longer than `MAX_BLOCKS · ROW_BLOCK` get longer blocks.
 const MAX_BLOCKS: usize = 64;
 /// f32 lanes of a block's sums (two AVX2 registers; a block's sums are then added in f64).
@@ -84,7 +84,7 @@ pub(super) struct RowBlocks {
     pub len: usize,
     /// Blocks in the row.
     n: usize,
-    /// `max` of each block (−∞ for an empty or all −∞ block).
+    /// `max` of each block (−∞ for an all −∞ block) during the scan, then `exp(m_b − M)`.
     m: [f32; MAX_BLOCKS],
     /// `Σ exp(z − m_b)` of each block.
     s: [f64; MAX_BLOCKS],
@@ -121,23 +121,19 @@ impl RowBlocks {
         }
         let mut sum = 0.0;
         for k in 0..b.n {
-            sum += b.s[k] * f64::from(b.rescale_raw(k));
+            // exp(m_b − M): block b's values times this are exp(z − M) (NaN when M is −∞ or +∞:
+            // a row of −∞ or with +∞ logits, as the composed softmax gives).
+            b.m[k] = exp_f32::<false>(b.m[k] - b.max);
+            sum += b.s[k] * f64::from(b.m[k]);
         }
         b.sum = sum;
         b
     }
 
-    /// `exp(m_b − M)`: block `b`'s values times this are `exp(z − M)` (NaN when `M` is −∞ or
-    /// +∞: a row of −∞ or with +∞ logits, as the composed softmax gives).
-    #[inline(always)]
-    fn rescale_raw(&self, k: usize) -> f32 {
-        exp_f32::<false>(self.m[k] - self.max)
-    }
-
     /// The factor `exp(m_b − M)·k/S` that turns block `b`'s stored exps into `k·softmax(z)`.
     #[inline(always)]
     pub(super) fn softmax_scale(&self, k: usize, factor: f64) -> f32 {
-        (f64::from(self.rescale_raw(k)) * factor / self.sum) as f32
+        (f64::from(self.m[k]) * factor / self.sum) as f32
     }
 }
 

@@ -61,7 +61,7 @@ pub(super) fn ref_scce(
     (total * scale, magnitude * scale.abs(), grad)
 }
 
-pub(super) const SOFTMAX_DIMS: [(usize, usize, usize); 13] = [
+pub(super) const SOFTMAX_DIMS: [(usize, usize, usize); 16] = [
     (3, 5, 7),
     (4, 6, 1),
     (5, 1, 3),
@@ -71,10 +71,13 @@ pub(super) const SOFTMAX_DIMS: [(usize, usize, usize); 13] = [
     (2, 37, 1),
     (3, 4, 70), // post > LT with a remainder tile
     (2, 1000, 1),
-    (2, 20000, 1), // a row longer than CHUNK
-    (3, 3, 9000),  // a row longer than CHUNK, post > 1: bands
-    (40, 7, 2),    // many rows: a row per band
-    (9, 5, 300),   // many rows, post > LT
+    (2, 20000, 1),   // a row longer than CHUNK
+    (3, 3, 9000),    // a row longer than CHUNK, post > 1: bands
+    (40, 7, 2),      // many rows: a row per band
+    (9, 5, 300),     // many rows, post > LT
+    (2, 32000, 1),   // wide rows (a vocabulary): many blocks per row
+    (1, 140_000, 1), // longer than MAX_BLOCKS · ROW_BLOCK: longer blocks
+    (3, 300, 100),   // channels-first with many classes: strided rows
 ];
 
 pub(super) fn logits(n: usize, rng: &mut Rng, extreme: bool) -> Vec<f32> {
@@ -168,4 +171,48 @@ pub(super) fn sparse_labels_out_of_range_are_errors() {
     // Without any logits (pre·post = 0 but labels given as none) there is nothing to check.
     let empty = Dims { pre: 0, c: 3, post: 4 };
     assert_eq!(sparse_softmax_crossentropy(&[], &[], empty, None, w, 1.0, &mut []), Ok(0.0));
+}
+
+#[test]
+pub(super) fn sparse_rows_all_ignored_give_zero() {
+    // Every label is the ignored class: value 0 and an all-zero gradient, in both layouts.
+    for dims in
+        [Dims { pre: 4, c: 3000, post: 1 }, Dims { pre: 3, c: 7, post: 90 }, Dims { pre: 2, c: 40_000, post: 1 }]
+    {
+        let z = logits(dims.len(), &mut Rng(5), true);
+        let labels = vec![-1i64; dims.reduced()];
+        for case in weight_cases(dims, &mut Rng(6)) {
+            let mut grad = vec![f32::NAN; dims.len()];
+            let value =
+                sparse_softmax_crossentropy(&labels, &z, dims, Some(-1), case.weights(), 1.0, &mut grad).unwrap();
+            assert_eq!(value, 0.0, "{dims:?} {}", case.name);
+            assert!(grad.iter().all(|&g| g == 0.0), "{dims:?} {}: gradient not zero", case.name);
+        }
+    }
+}
+
+#[test]
+pub(super) fn blocks_of_minus_infinity_are_zero() {
+    // Masked logits: whole blocks of −∞ in a wide row (their exps and gradients are 0, the row's
+    // softmax comes from the other blocks), against the f64 references.
+    let dims = Dims { pre: 2, c: 9000, post: 1 };
+    let mut rng = Rng(9);
+    let mut z = logits(dims.len(), &mut rng, false);
+    for (i, v) in z.iter_mut().enumerate() {
+        if i % 9000 < 5000 {
+            *v = f32::NEG_INFINITY;
+        }
+    }
+    let labels = vec![6000i64, 8999];
+    let w = Weights::default();
+    let mut grad = vec![f32::NAN; dims.len()];
+    let value = sparse_softmax_crossentropy(&labels, &z, dims, None, w, 1.0, &mut grad).unwrap();
+    check_against("scce −∞ blocks", value, &grad, ref_scce(&labels, &z, dims, None, &w, 1.0));
+    // Class probabilities: 0·(−∞) is NaN (as in Keras), so the masked logits are −10³⁰ here.
+    let z: Vec<f32> = z.iter().map(|&v| if v == f32::NEG_INFINITY { -1e30 } else { v }).collect();
+    let mut t = vec![0.0f32; dims.len()];
+    t[6000] = 1.0;
+    t[9000 + 8999] = 1.0;
+    let value = softmax_crossentropy(&t, &z, dims, 0.0, w, 1.0, &mut grad);
+    check_against("cce −∞ blocks", value, &grad, ref_cce(&t, &z, dims, 0.0, &w, 1.0));
 }
