@@ -7,7 +7,14 @@
 //! `--device wgpu` (or `cuda`) times the CubeCL kernels on a GPU: build with `--features wgpu`;
 //! every timed step then waits for the device (`Device::sync`), and the triad line is the host's.
 //!
-//! `--w w4mse` adds MSE on W4's data, the memory-bound reference for W4's BCE; `--threads 1`
+//! `fused` lines time consecutive steps against the triad measured once at the start (the issue's
+//! method); `interleaved` lines alternate each step with a triad pass and compare the medians of
+//! both (`triad_GB/s`): on a shared machine whose share of cores and bandwidth changes from second
+//! to second, both then see the same share, and no step finds its inputs left in the last-level
+//! cache by the previous one (W1 and W2 are only ~3× its size).
+//!
+//! `--w w4mse` adds MSE on W4's data, the memory-bound reference for W4's BCE; `--w w5` sparse
+//! CE from logits on channels-first segmentation logits (16, 21, 256, 256), `axis=1`; `--threads 1`
 //! gives the single-thread numbers.
 //!
 //! Data follow `shared/bench/datagen.py`'s splitmix64 draw order, so the printed loss values
@@ -148,12 +155,34 @@ fn workload(name: &str, d: &Device) -> Workload {
                 bytes: (n * k * 4 * 3) as f64,
             }
         }
+        "w5" => {
+            // Channels-first segmentation logits: sparse CE along axis 1, each "row" of 21 classes
+            // strided by 256·256 (not in the default list).
+            let (n, k, h, w) = (16, 21, 256, 256);
+            let mut r = SplitMix::new(5);
+            let x = r.normals(n * k * h * w, 2.0);
+            let lab: Vec<f32> = (0..n * h * w).map(|_| (r.take() % k as u64) as f32).collect();
+            Workload {
+                name: "w5",
+                loss: Box::new(SparseCategoricalCrossentropy::new(SparseCategoricalCrossentropyConfig {
+                    from_logits: true,
+                    axis: 1,
+                    ..Default::default()
+                })),
+                y_true: dynt(lab, &[n, h, w], d),
+                pred: x,
+                shape: vec![n, k, h, w],
+                weight: None,
+                mask: None,
+                bytes: (n * k * h * w * 4 * 2 + n * h * w * 4) as f64,
+            }
+        }
         "w4mse" => {
             // W4's data under MSE: a memory-bound reference for W4's compute (not in the default list).
             let w4 = workload("w4", d);
             Workload { name: "w4mse", loss: Box::new(MeanSquaredError::new(MeanSquaredErrorConfig { axis: -1 })), ..w4 }
         }
-        other => panic!("unknown workload {other} (w1, w2, w3, w4, w4mse)"),
+        other => panic!("unknown workload {other} (w1, w2, w3, w4, w4mse, w5)"),
     }
 }
 
@@ -200,24 +229,57 @@ fn time(reps: usize, mut f: impl FnMut()) -> (f64, f64) {
 }
 
 /// STREAM triad `a = b + s·c` on f32 arrays of `n` elements, split over `threads` threads.
-fn triad(n: usize, threads: usize, reps: usize) -> f64 {
-    let b = vec![1.0f32; n];
-    let c = vec![2.0f32; n];
-    let mut a = vec![0.0f32; n];
-    let chunk = n.div_ceil(threads);
-    let (_, med) = time(reps, || {
-        std::thread::scope(|s| {
-            for ((a, b), c) in a.chunks_mut(chunk).zip(b.chunks(chunk)).zip(c.chunks(chunk)) {
-                s.spawn(move || {
-                    for ((a, b), c) in a.iter_mut().zip(b).zip(c) {
-                        *a = b + 3.0 * c;
-                    }
-                });
-            }
-        });
-    });
-    std::hint::black_box(&a);
-    (n * 4 * 3) as f64 / (med / 1e3) / 1e9
+struct Triad {
+    a: Vec<f32>,
+    b: Vec<f32>,
+    c: Vec<f32>,
+    threads: usize,
+}
+
+impl Triad {
+    fn new(n: usize, threads: usize) -> Self {
+        Self { a: vec![0.0; n], b: vec![1.0; n], c: vec![2.0; n], threads }
+    }
+
+    /// One pass, on rayon's pool (the kernels' threads).
+    fn once(&mut self) {
+        use rayon::prelude::*;
+        let chunk = self.a.len().div_ceil(self.threads);
+        self.a.par_chunks_mut(chunk).zip(self.b.par_chunks(chunk)).zip(self.c.par_chunks(chunk)).for_each(
+            |((a, b), c)| {
+                for ((a, b), c) in a.iter_mut().zip(b).zip(c) {
+                    *a = b + 3.0 * c;
+                }
+            },
+        );
+        std::hint::black_box(&self.a);
+    }
+
+    /// GB/s of a pass that took `ms` (STREAM's count: two reads and a write per element).
+    fn gbs(&self, ms: f64) -> f64 {
+        (self.a.len() * 4 * 3) as f64 / (ms / 1e3) / 1e9
+    }
+}
+
+/// `reps` timings of `f`, each right after one of the triad's, so that both see the same share of
+/// a shared machine: `(min, median)` of `f` and the triad's median GB/s.
+fn time_interleaved(reps: usize, triad: &mut Triad, mut f: impl FnMut()) -> (f64, f64, f64) {
+    for _ in 0..2 {
+        triad.once();
+        f();
+    }
+    let mut ts = Vec::with_capacity(reps);
+    let mut tt = Vec::with_capacity(reps);
+    for _ in 0..reps {
+        let t = Instant::now();
+        triad.once();
+        tt.push(t.elapsed().as_secs_f64() * 1e3);
+        let t = Instant::now();
+        f();
+        ts.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    let gbs = triad.gbs(median(tt));
+    (ts.iter().copied().fold(f64::INFINITY, f64::min), median(ts), gbs)
 }
 
 fn main() {
@@ -232,7 +294,9 @@ fn main() {
     let d = backend.device().unwrap().autodiff();
     println!("RESULT device {}", objectives::device::describe(&d));
 
-    let gbs = triad(1 << 25, threads, 9);
+    let mut triad = Triad::new(1 << 25, threads);
+    let (_, med) = time(9, || triad.once());
+    let gbs = triad.gbs(med);
     println!("RESULT stream triad threads {threads} GB/s {gbs:.2}");
     for name in works.split(',') {
         let w = workload(name, &d);
@@ -254,6 +318,17 @@ fn main() {
             w.name,
             gb(fmed),
             100.0 * gb(fmed) / gbs
+        );
+        let (imin, imed, igbs) = with_fused(true, || {
+            time_interleaved(reps, &mut triad, || {
+                let _ = step(&w, &pred, &shape, false);
+            })
+        });
+        println!(
+            "RESULT {} interleaved min_ms {imin:.3} med_ms {imed:.3} GB/s {:.2} ({:.0}% of triad) triad_GB/s {igbs:.2}",
+            w.name,
+            gb(imed),
+            100.0 * gb(imed) / igbs
         );
         if composed_reps == 0 {
             continue; // `--composed-reps 0`: the fused path only (profiling)

@@ -69,7 +69,7 @@ impl ClassTarget for Probabilities {
                 s
             },
         );
-        let lse = f64::from(blocks.sum.ln() as f32);
+        let lse = f64::from(blocks.lse);
         // v = −Σ t'·(z − M − lse)
         let v = -(tz - (f64::from(blocks.max) + lse) * st);
         // grad = (e·f_b − t')·coef with f_b = exp(m_b − M)·Σt'/S (exactly 0 where softmax·Σt' = t',
@@ -106,24 +106,33 @@ impl ClassTarget for Probabilities {
         total: &mut f64,
     ) {
         let (a, b) = (self.a, self.b);
-        let &Tile { post, ref rel, ref abs, mx, s, w, gs } = tile;
+        let &Tile { post, ref rel, ref abs, mx, s, lse, w, gs } = tile;
         let lt = mx.len();
-        let mut lse = [0f32; LT];
         let mut fac = [0f32; LT];
         let mut coef = [0f32; LT];
         for l in 0..lt {
-            lse[l] = s[l].ln() as f32;
             fac[l] = (st[l] / s[l]) as f32;
             coef[l] = w[l] * gs;
         }
+        // Σ t'·log_softmax: f32 lanes over at most LINES lines at a time, then f64.
+        const LINES: usize = 64;
         let mut acc = [0f64; LT];
-        for ((zl, tl), gl) in z.chunks(post).zip(t.chunks(post)).zip(lines.iter_mut()) {
+        let mut acc32 = [0f32; LT];
+        for (k, ((zl, tl), gl)) in z.chunks(post).zip(t.chunks(post)).zip(lines.iter_mut()).enumerate() {
             let elements = gl[rel.clone()].iter_mut().zip(&zl[abs.clone()]).zip(&tl[abs.clone()]);
             for (l, ((g, &z), &t)) in elements.enumerate().take(lt) {
                 let tp = t * a + b;
-                acc[l] += f64::from(tp * ((z - mx[l]) - lse[l]));
+                acc32[l] += tp * ((z - mx[l]) - lse[l]);
                 *g = (*g * fac[l] - tp) * coef[l];
             }
+            if k % LINES == LINES - 1 {
+                for (acc, acc32) in acc.iter_mut().zip(acc32.iter_mut()) {
+                    *acc += f64::from(std::mem::take(acc32));
+                }
+            }
+        }
+        for (acc, &acc32) in acc.iter_mut().zip(acc32.iter()) {
+            *acc += f64::from(acc32);
         }
         *total -= acc[..lt].iter().zip(w.iter()).map(|(&v, &w)| f64::from(w) * v).sum::<f64>();
     }

@@ -10,10 +10,19 @@ use rayon::prelude::*;
 
 use super::CHUNK;
 use super::layout::{Dims, Weights};
-use super::math::{exp_f32, exp_nonpos, max_f32, sel, simd};
+use super::math::{exp_f32, exp_nonpos, ln_f32, max_f32, sel, simd};
 
-/// Reduced positions per tile of the softmax kernels when `post > 1` (stack buffers).
-pub(super) const LT: usize = 64;
+/// Reduced positions per tile of the softmax kernels when `post > 1`, at most (stack buffers).
+/// A tile reads `c` line segments of `lt` logits, strided by `post`: long segments (4 KiB at
+/// most) keep each segment a sequential run that the hardware prefetcher follows, while
+/// [`tile_len`] keeps the tile's logits and gradient within L2 for its three passes.
+pub(super) const LT: usize = 1024;
+
+/// Positions per tile for `c` classes: about 256 KiB of logits and gradient per tile, between
+/// 64 and [`LT`], a multiple of 16.
+fn tile_len(c: usize) -> usize {
+    ((256 * 1024) / (8 * c.max(1))).clamp(64, LT) / 16 * 16
+}
 
 /// How a softmax cross-entropy reads the target of a row of `c·post` logits, and what it does
 /// with the softmax. `row`, `begin_tile` and `end_tile` run inside [`simd`]: implement them
@@ -60,6 +69,8 @@ pub(super) struct Tile<'a> {
     pub mx: &'a [f32],
     /// `Σ_j exp(z − max)` per position.
     pub s: &'a [f64],
+    /// `ln Σ_j exp(z − max)` per position.
+    pub lse: &'a [f32],
     /// The weight `w_r` per position.
     pub w: &'a [f32],
     /// The gradient's scale.
@@ -92,6 +103,9 @@ pub(super) struct RowBlocks {
     pub max: f32,
     /// The row's `S = Σ_j exp(z_j − M) = Σ_b s_b·exp(m_b − M)`.
     pub sum: f64,
+    /// `ln S` (the f32 logarithm of `S` rounded to f32: within an ulp of `ln S`, without a
+    /// library call per row).
+    pub lse: f32,
 }
 
 impl RowBlocks {
@@ -109,6 +123,7 @@ impl RowBlocks {
             s: [0.0; MAX_BLOCKS],
             max: f32::NEG_INFINITY,
             sum: 0.0,
+            lse: 0.0,
         };
         for (k, (zb, gb)) in z.chunks(len).zip(g.chunks_mut(len)).enumerate().take(MAX_BLOCKS) {
             let m = max_f32(zb);
@@ -119,6 +134,13 @@ impl RowBlocks {
             b.max = sel(m > b.max, m, b.max);
             b.n = k + 1;
         }
+        if b.n == 1 && b.max.is_finite() {
+            // One block (rows up to ROW_BLOCK): its values are exp(z − M) already.
+            b.m[0] = 1.0;
+            b.sum = b.s[0];
+            b.lse = ln_f32::<false>(b.sum as f32);
+            return b;
+        }
         let mut sum = 0.0;
         for k in 0..b.n {
             // exp(m_b − M): block b's values times this are exp(z − M) (NaN when M is −∞ or +∞:
@@ -127,6 +149,7 @@ impl RowBlocks {
             sum += b.s[k] * f64::from(b.m[k]);
         }
         b.sum = sum;
+        b.lse = ln_f32::<false>(sum as f32);
         b
     }
 
@@ -186,14 +209,21 @@ pub(super) fn softmax_rows<T: ClassTarget, const F: bool>(
     let row = dims.c * dims.post;
     if dims.post > 1 {
         let post = dims.post;
-        let band = |i: usize, l_start: usize, lines: &mut [&mut [f32]]| {
-            let (z, t) = (logits.get(i * row..(i + 1) * row), t.get(i * per_row..(i + 1) * per_row));
-            match (z, t) {
-                (Some(z), Some(t)) => band_tiles::<T, F>(target, t, z, lines, post, l_start, &w, i, gs),
-                _ => f64::NAN,
-            }
-        };
-        return post_rows(grad, dims, &band) * scale;
+        // The band closure is inlined into the SIMD contexts of `post_rows` (otherwise it would be
+        // compiled for the baseline instruction set, where `mul_add` is a library call).
+        let total = post_rows(
+            grad,
+            dims,
+            #[inline(always)]
+            |i: usize, l_start: usize, lines: &mut [&mut [f32]]| {
+                let (z, t) = (logits.get(i * row..(i + 1) * row), t.get(i * per_row..(i + 1) * per_row));
+                match (z, t) {
+                    (Some(z), Some(t)) => band_tiles::<T, F>(target, t, z, lines, post, l_start, &w, i, gs),
+                    _ => f64::NAN,
+                }
+            },
+        );
+        return total * scale;
     }
     let rows = rows_per_task(row);
     let partial: Vec<f64> = grad
@@ -226,7 +256,7 @@ pub(super) fn softmax_rows<T: ClassTarget, const F: bool>(
 /// are the gradient's `c` line segments of the band. Many rows: a band is a whole row, in
 /// parallel over rows; few rows: each row is split into bands of about [`CHUNK`] elements that run
 /// in parallel. Returns the sum of the bands' results, in a fixed order.
-fn post_rows<F>(grad: &mut [f32], dims: Dims, band: &F) -> f64
+fn post_rows<F>(grad: &mut [f32], dims: Dims, band: F) -> f64
 where
     F: Fn(usize, usize, &mut [&mut [f32]]) -> f64 + Sync,
 {
@@ -255,7 +285,8 @@ where
             .collect();
         return partial.iter().sum();
     }
-    let width = LT * (CHUNK / (c * LT)).max(1);
+    let tl = tile_len(c);
+    let width = tl * (CHUNK / (c * tl)).max(1);
     let mut total = 0.0;
     for (i, g) in grad.chunks_mut(row).enumerate() {
         let mut bands: Vec<Vec<&mut [f32]>> = (0..post.div_ceil(width)).map(|_| Vec::with_capacity(c)).collect();
@@ -281,7 +312,7 @@ where
 
 /// The band of reduced positions `l_start..l_start + width` of row `i` (`post > 1`; `lines`:
 /// the gradient's `c` line segments of the band, `t`, `z`: the whole row's target and logits),
-/// in tiles of [`LT`] positions: returns `Σ_l w·v`, writes the gradient.
+/// in tiles of [`tile_len`] positions: returns `Σ_l w·v`, writes the gradient.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn band_tiles<T: ClassTarget, const F: bool>(
@@ -299,7 +330,7 @@ fn band_tiles<T: ClassTarget, const F: bool>(
     let mut total = 0.0;
     let mut l0 = 0;
     while l0 < width {
-        let lt = LT.min(width - l0);
+        let lt = tile_len(lines.len()).min(width - l0);
         let (rel, abs) = (l0..l0 + lt, l_start + l0..l_start + l0 + lt);
         let mut wv = [0f32; LT];
         let wv = &mut wv[..lt];
@@ -309,20 +340,40 @@ fn band_tiles<T: ClassTarget, const F: bool>(
         let mx = &mut mx[..lt];
         for zl in z.chunks(post) {
             for (m, &z) in mx.iter_mut().zip(&zl[abs.clone()]) {
-                *m = sel(z > *m, z, *m);
+                // f32::max ignores NaN as the row path does; a select here would become a masked
+                // store.
+                *m = m.max(z);
             }
         }
+        // Σ exp: f32 lanes over at most LINES lines at a time, then f64.
+        const LINES: usize = 64;
         let mut s = [0f64; LT];
         let s = &mut s[..lt];
-        for (zl, gl) in z.chunks(post).zip(lines.iter_mut()) {
-            for (((g, &z), &m), s) in gl[rel.clone()].iter_mut().zip(&zl[abs.clone()]).zip(mx.iter()).zip(s.iter_mut())
+        let mut s32 = [0f32; LT];
+        let s32 = &mut s32[..lt];
+        for (k, (zl, gl)) in z.chunks(post).zip(lines.iter_mut()).enumerate() {
+            for (((g, &z), &m), s) in
+                gl[rel.clone()].iter_mut().zip(&zl[abs.clone()]).zip(mx.iter()).zip(s32.iter_mut())
             {
                 let e = exp_nonpos::<F>(z - m);
                 *g = e;
-                *s += f64::from(e);
+                *s += e;
+            }
+            if k % LINES == LINES - 1 {
+                for (s, s32) in s.iter_mut().zip(s32.iter_mut()) {
+                    *s += f64::from(std::mem::take(s32));
+                }
             }
         }
-        let tile = Tile { post, rel, abs, mx, s, w: wv, gs };
+        for (s, &s32) in s.iter_mut().zip(s32.iter()) {
+            *s += f64::from(s32);
+        }
+        let mut lse = [0f32; LT];
+        let lse = &mut lse[..lt];
+        for (lse, &s) in lse.iter_mut().zip(s.iter()) {
+            *lse = ln_f32::<F>(s as f32);
+        }
+        let tile = Tile { post, rel, abs, mx, s, lse, w: wv, gs };
         target.end_tile(state, t, z, lines, &tile, &mut total);
         l0 += lt;
     }

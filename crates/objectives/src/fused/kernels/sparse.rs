@@ -82,7 +82,7 @@ impl ClassTarget for Labels {
             #[inline(always)]
             |_, zb, gb, m| exp_block::<F>(zb, m, gb),
         );
-        let lse = blocks.sum.ln() as f32;
+        let lse = blocks.lse;
         let z_label = z.get(label).copied().unwrap_or(f32::NAN);
         let (kl, jl) = (label / blocks.len, label % blocks.len);
         let mut p_label = f32::NAN;
@@ -124,13 +124,13 @@ impl ClassTarget for Labels {
         tile: &Tile<'_>,
         total: &mut f64,
     ) {
-        let &Tile { post, ref rel, ref abs, mx, s, w, gs } = tile;
+        let &Tile { post, ref rel, ref abs, mx, s, lse, w, gs } = tile;
         let lt = mx.len();
         let mut rs = [0f32; LT];
         let mut coef = [0f32; LT];
         let mut e_label = [0f32; LT];
         for l in 0..lt {
-            let lse = s[l].ln() as f32;
+            let lse = lse[l];
             rs[l] = (1.0 / s[l]) as f32;
             coef[l] = w[l] * gs;
             e_label[l] = lines.get(lab[l]).and_then(|g| g.get(rel.start + l)).copied().unwrap_or(f32::NAN);
