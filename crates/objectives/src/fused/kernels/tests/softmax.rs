@@ -61,7 +61,7 @@ pub(super) fn ref_scce(
     (total * scale, magnitude * scale.abs(), grad)
 }
 
-pub(super) const SOFTMAX_DIMS: [(usize, usize, usize); 16] = [
+pub(super) const SOFTMAX_DIMS: [(usize, usize, usize); 18] = [
     (3, 5, 7),
     (4, 6, 1),
     (5, 1, 3),
@@ -69,15 +69,17 @@ pub(super) const SOFTMAX_DIMS: [(usize, usize, usize); 16] = [
     (2, 3, 0),
     (1, 1, 1),
     (2, 37, 1),
-    (3, 4, 70), // post > LT with a remainder tile
+    (3, 4, 70), // post > 1: one partial tile
     (2, 1000, 1),
     (2, 20000, 1),   // a row longer than CHUNK
     (3, 3, 9000),    // a row longer than CHUNK, post > 1: bands
     (40, 7, 2),      // many rows: a row per band
-    (9, 5, 300),     // many rows, post > LT
+    (9, 5, 300),     // many rows, post > 1
     (2, 32000, 1),   // wide rows (a vocabulary): many blocks per row
     (1, 140_000, 1), // longer than MAX_BLOCKS · ROW_BLOCK: longer blocks
     (3, 300, 100),   // channels-first with many classes: strided rows
+    (2, 4, 1500),    // post > LT: a full tile and a partial one
+    (2500, 21, 1),   // many rows of few classes
 ];
 
 pub(super) fn logits(n: usize, rng: &mut Rng, extreme: bool) -> Vec<f32> {
