@@ -16,8 +16,14 @@
 //!   partial sums are added in chunk order, so results do not depend on the number of threads.
 //! - **Vectors**: every hot loop is plain Rust that LLVM vectorises; [`math::simd`] compiles it for
 //!   AVX2/FMA or AVX-512 at run time. Reductions keep explicit lanes (f32 per tile, then f64).
-//! - **Math**: branch-free `exp` and `ln` (Cephes range reduction + polynomial, ~1 ulp), and the
-//!   softplus pieces from one `exp` and one division ([`math::softplus_parts`]).
+//! - **Math**: branch-free `exp` and `ln` (Cephes range reduction + polynomial, ~1 ulp); for
+//!   `x ≤ 0` (softmax, softplus) a shorter-chain `exp` that flushes results below the smallest
+//!   normal f32 to 0 ([`math::exp_nonpos`]); the softplus pieces from one `exp` and one division
+//!   ([`math::softplus_parts`]); unweighted BCE from logits sums `log1p` as one `ln` of a product
+//!   per tile ([`pointwise::Pointwise::LOG_PRODUCT`]).
+//! - **Softmax rows** are read from memory once: per block of a row, its max pass brings it into
+//!   L1 and its exps (shifted by the block's max) are written with their sums; the row's factors
+//!   `exp(m_b − M)/S` then rescale each block in cache ([`softmax::RowBlocks`]).
 //! - **Gradients** are burn autodiff's of the composed implementations, conventions included:
 //!   `clamp`/`clamp_min` pass the gradient at their bounds and `sign(0) = 0`; softplus′(y) = σ(y),
 //!   ½ at `y = 0` as in Keras/JAX (so LogCosh's gradient is 0 at `y_pred = y_true` and binary
