@@ -109,10 +109,10 @@ pub(super) struct RowBlocks {
 }
 
 impl RowBlocks {
-    /// Blocks of `z` (the gradient buffer `g` receives `exp(z − m_b)`); `each(start, zb, gb, m)`
-    /// writes the exps of the block that starts at element `start` (`m`: the shift used, 0 for an all −∞ block, whose
-    /// exps are then 0) and returns their sum; a target reads its own per-block sums there, in
-    /// the same pass (the block is in L1).
+    /// Blocks of `z` (the gradient buffer `g` receives `exp(z − m_b)`): `each(start, zb, gb, m)`
+    /// writes the exps of the block that starts at element `start` (`m`: the shift used, 0 for
+    /// an all −∞ block, whose exps are then 0) and returns their sum; a target reads its own
+    /// per-block sums there, in the same pass (the block is in L1).
     #[inline(always)]
     pub(super) fn scan(z: &[f32], g: &mut [f32], mut each: impl FnMut(usize, &[f32], &mut [f32], f32) -> f64) -> Self {
         let len = ROW_BLOCK.max(z.len().div_ceil(MAX_BLOCKS).next_multiple_of(SL));
