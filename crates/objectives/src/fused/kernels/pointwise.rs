@@ -10,7 +10,9 @@ use super::math::simd;
 
 /// Elements per weight tile of the elementwise kernels (stack buffer).
 const TILE: usize = 512;
-const _: () = assert!(TILE <= 1000, "the log products of a tile must stay below f64::MAX");
+// LOG_PRODUCT tiles: per-lane f32 products of TILE / 8 factors ≤ 2, and their f64 product
+// (≤ 2^TILE), must not overflow.
+const _: () = assert!(TILE <= 1000, "LOG_PRODUCT: a tile's products would overflow");
 
 /// One elementwise loss: `f(t, p)` and `∂f/∂p` as burn autodiff gives them for the composed form.
 /// The losses themselves are in [`super::elementwise`](mod@super::elementwise).
