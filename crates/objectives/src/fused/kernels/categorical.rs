@@ -4,8 +4,9 @@
 use std::ops::Range;
 
 use super::layout::{Dims, Weights};
-use super::math::{exp_nonpos, fma, madd, smoothing};
-use super::softmax::{ClassTarget, LT, RowBlocks, SL, Tile, softmax_rows};
+use super::math::SL;
+use super::math::{fma, madd, smoothing};
+use super::softmax::{ClassTarget, LT, RowBlocks, Tile, exp_block, softmax_rows};
 
 /// Categorical CE from logits along the axis: `t' = t·(1−ls) + ls/c`,
 /// `v_r = −Σ_j t'_j·log_softmax(z)_j`; writes `grad_j = scale·w_r·(softmax_j·Σ_j t'_j − t'_j)`.
@@ -139,30 +140,25 @@ impl ClassTarget for Probabilities {
 }
 
 /// `g = exp(z − m)` over a block with its targets `t` (`t' = t·a + b`); returns `(Σ g, Σ t'·(z − m),
-/// Σ t')` (f32 lanes, then f64). The exps and the sums are separate loops over the block (in L1),
-/// each of which LLVM vectorises whole.
+/// Σ t')` (f32 lanes, then f64): the exps and their sum by [`exp_block`], then the target's sums in
+/// a second loop over the block (in L1).
 #[inline(always)]
 fn exp_block_weighted<const F: bool>(z: &[f32], t: &[f32], m: f32, g: &mut [f32], a: f32, b: f32) -> (f64, f64, f64) {
-    for (g, &z) in g.iter_mut().zip(z) {
-        *g = exp_nonpos::<F>(z - m);
-    }
+    let s = exp_block::<F>(z, m, g);
     let (zc, zr) = z.as_chunks::<SL>();
     let (tc, tr) = t.as_chunks::<SL>();
-    let (gc, gr) = g.as_chunks::<SL>();
-    let (mut se, mut sq, mut st) = ([0f32; SL], [0f32; SL], [0f32; SL]);
-    for ((zv, tv), gv) in zc.iter().zip(tc).zip(gc) {
+    let (mut sq, mut st) = ([0f32; SL], [0f32; SL]);
+    for (zv, tv) in zc.iter().zip(tc) {
         for k in 0..SL {
             let tp = madd::<F>(tv[k], a, b);
-            se[k] += gv[k];
             sq[k] = madd::<F>(tp, zv[k] - m, sq[k]);
             st[k] += tp;
         }
     }
     let lanes = |v: [f32; SL]| v.iter().map(|&x| f64::from(x)).sum::<f64>();
-    let (mut s, mut q, mut u) = (lanes(se), lanes(sq), lanes(st));
-    for ((&z, &t), &g) in zr.iter().zip(tr).zip(gr) {
+    let (mut q, mut u) = (lanes(sq), lanes(st));
+    for (&z, &t) in zr.iter().zip(tr) {
         let tp = madd::<F>(t, a, b);
-        s += f64::from(g);
         q += f64::from(tp * (z - m));
         u += f64::from(tp);
     }

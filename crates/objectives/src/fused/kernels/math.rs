@@ -4,6 +4,9 @@
 
 /// Lanes of the explicit reductions: four AVX-512 registers of f64 (independent add chains).
 const LANES: usize = 32;
+/// f32 lanes of the softmax blocks' sums (two AVX2 registers; a block's sums are then added in
+/// f64).
+pub(super) const SL: usize = 16;
 
 /// `if c { a } else { b }`, compiled to a select (no branch) inside vectorised loops.
 #[inline(always)]
@@ -182,6 +185,19 @@ pub(super) fn sum_f64(x: &[f32]) -> f64 {
         }
     }
     acc.iter().sum::<f64>() + rest.iter().map(|&v| f64::from(v)).sum::<f64>()
+}
+
+/// `Σ x`: f32 lanes, then f64 (for blocks: each lane adds at most `len / SL` values).
+#[inline(always)]
+pub(super) fn sum_lanes(x: &[f32]) -> f64 {
+    let (chunks, rest) = x.as_chunks::<SL>();
+    let mut acc = [0f32; SL];
+    for ch in chunks {
+        for k in 0..SL {
+            acc[k] += ch[k];
+        }
+    }
+    acc.iter().chain(rest).map(|&a| f64::from(a)).sum::<f64>()
 }
 
 /// `max x` (NaN entries ignored; −inf when empty): 32 lanes (four AVX2 registers, independent

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use super::CHUNK;
 use super::layout::{Dims, Weights};
-use super::math::{exp_f32, exp_nonpos, ln_f32, max_f32, sel, simd};
+use super::math::{SL, exp_f32, exp_nonpos, ln_f32, max_f32, sel, simd, sum_lanes};
 
 /// Reduced positions per tile of the softmax kernels when `post > 1`, at most (stack buffers).
 /// A tile reads `c` line segments of `lt` logits, strided by `post`: long segments (4 KiB at
@@ -82,8 +82,6 @@ pub(super) struct Tile<'a> {
 const ROW_BLOCK: usize = 2048;
 /// Blocks per row at most: rows longer than `MAX_BLOCKS · ROW_BLOCK` get longer blocks.
 const MAX_BLOCKS: usize = 64;
-/// f32 lanes of a block's sums (two AVX2 registers; a block's sums are then added in f64).
-pub(super) const SL: usize = 16;
 
 /// A contiguous row of logits after its single pass from memory ([`RowBlocks::scan`]): the row
 /// is cut into blocks, and each block holds `exp(z − m_b)` (in the gradient buffer) with its own
@@ -168,19 +166,6 @@ pub(super) fn exp_block<const F: bool>(z: &[f32], m: f32, g: &mut [f32]) -> f64 
         *g = exp_nonpos::<F>(z - m);
     }
     sum_lanes(g)
-}
-
-/// `Σ x`: f32 lanes, then f64 (for blocks: each lane adds at most `len / SL` values).
-#[inline(always)]
-pub(super) fn sum_lanes(x: &[f32]) -> f64 {
-    let (chunks, rest) = x.as_chunks::<SL>();
-    let mut acc = [0f32; SL];
-    for ch in chunks {
-        for k in 0..SL {
-            acc[k] += ch[k];
-        }
-    }
-    acc.iter().chain(rest).map(|&a| f64::from(a)).sum::<f64>()
 }
 
 /// Rows per parallel task for a row of `row` elements.
