@@ -43,7 +43,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let x = Tensor::<2>::from_data(TensorData::new(x, [n, 2]), &device);
     let y = Tensor::<1>::from_data(TensorData::new(y, [n]), &device);
     let class_weight: BTreeMap<usize, f64> = [(0, 1.0), (1, 1.0), (2, 8.0)].into();
-    let data = Dataset::new(x, y).with_class_weight(&class_weight)?;
+    let data = Dataset::new(x, y);
 
     let scce = SparseCategoricalCrossentropy::new(SparseCategoricalCrossentropyConfig {
         from_logits: true,
@@ -54,7 +54,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_optimizer(burn::optim::AdamConfig::new().init(), 0.02);
     let model =
         Classifier { hidden: LinearConfig::new(2, 16).init(&device), out: LinearConfig::new(16, 3).init(&device) };
-    let options = FitOptions { epochs: 20, batch_size: 32, validation_split: 0.2, seed: 4, ..Default::default() };
+    // Keras's fit(class_weight=…): the training rows only; val_accuracy is not weighted by class.
+    let options = FitOptions {
+        epochs: 20,
+        batch_size: 32,
+        validation_split: 0.2,
+        class_weight: Some(class_weight),
+        seed: 4,
+        ..Default::default()
+    };
     let (model, history) = fit(model, &mut compiled, &data, None, &options, &mut [])?;
     let acc = history.get("val_accuracy").unwrap_or_default();
     println!("val_accuracy: {:.3} → {:.3}", acc.first().unwrap_or(&f64::NAN), acc.last().unwrap_or(&f64::NAN));

@@ -93,15 +93,21 @@ impl Monitor {
         }
     }
 
-    /// The monitored value, or an error naming the keys that exist.
-    fn value(&self, logs: &BTreeMap<String, f64>) -> Result<f64> {
-        logs.get(&self.key).copied().ok_or_else(|| {
-            FitError::Config(format!(
-                "monitor `{}` is not logged; available: {}",
-                self.key,
-                logs.keys().cloned().collect::<Vec<_>>().join(", ")
-            ))
-        })
+    /// The monitored value; `None` for a `val_` key on an epoch that did not validate
+    /// (`validation_freq`), which Keras's callbacks skip; an error naming the keys that exist
+    /// for a key that is not logged at all.
+    fn value(&self, logs: &BTreeMap<String, f64>) -> Result<Option<f64>> {
+        if let Some(v) = logs.get(&self.key) {
+            return Ok(Some(*v));
+        }
+        if self.key.starts_with("val_") && !logs.keys().any(|k| k.starts_with("val_")) {
+            return Ok(None);
+        }
+        Err(FitError::Config(format!(
+            "monitor `{}` is not logged; available: {}",
+            self.key,
+            logs.keys().cloned().collect::<Vec<_>>().join(", ")
+        )))
     }
 
     /// Records `v`; `true` if it improves on the best by more than `min_delta`.
@@ -180,7 +186,7 @@ impl<M: Clone> Callback<M> for EarlyStopping<M> {
 
     fn on_epoch_end(&mut self, epoch: usize, logs: &BTreeMap<String, f64>, ctx: &mut Context<'_, M>) -> Result<()> {
         // Keras 3's rule: count, reset on improvement, stop once `wait >= patience` (not at epoch 0).
-        let v = self.monitor.value(logs)?;
+        let Some(v) = self.monitor.value(logs)? else { return Ok(()) };
         self.wait += 1;
         if self.monitor.improved(v) {
             self.wait = 0;
@@ -241,7 +247,7 @@ impl<M> Callback<M> for CsvLogger {
 
     fn on_epoch_end(&mut self, epoch: usize, logs: &BTreeMap<String, f64>, ctx: &mut Context<'_, M>) -> Result<()> {
         let mut h = ctx.history.clone();
-        h.push(epoch, logs);
+        h.push(epoch, logs, &BTreeMap::new());
         h.write_csv(&self.path)
     }
 }
@@ -282,8 +288,12 @@ impl<M: Module + Clone> Callback<M> for ModelCheckpoint {
     }
 
     fn on_epoch_end(&mut self, epoch: usize, logs: &BTreeMap<String, f64>, ctx: &mut Context<'_, M>) -> Result<()> {
-        if self.save_best_only && !self.monitor.improved(self.monitor.value(logs)?) {
-            return Ok(());
+        if self.save_best_only {
+            // Keras skips saving when the monitored value is missing (an epoch without validation).
+            let Some(v) = self.monitor.value(logs)? else { return Ok(()) };
+            if !self.monitor.improved(v) {
+                return Ok(());
+            }
         }
         write_atomically(&self.path, &checkpoint_bytes(ctx.model, &self.path)?)?;
         self.saved.push(epoch);
@@ -361,7 +371,7 @@ impl<M> Callback<M> for ReduceLROnPlateau {
         if !(self.factor > 0.0 && self.factor < 1.0) {
             return Err(FitError::Config(format!("ReduceLROnPlateau factor must be in (0, 1), got {}", self.factor)));
         }
-        let v = self.monitor.value(logs)?;
+        let Some(v) = self.monitor.value(logs)? else { return Ok(()) };
         if self.cooling > 0 {
             self.cooling -= 1;
             self.wait = 0;

@@ -1,6 +1,6 @@
 //! In-memory data: inputs, targets per output, sample or class weights; shuffling with a seed,
-//! batching, and Keras's `validation_split` (the **last** fraction of the samples, taken before
-//! shuffling).
+//! batching, and Keras's `validation_split` (the **last** samples, taken before shuffling: Keras
+//! trains on the first `⌊N·(1 − split)⌋`).
 
 use std::collections::BTreeMap;
 
@@ -22,17 +22,22 @@ pub struct Dataset<const DI: usize> {
     /// Masks over the per-sample losses (e.g. `(N, T)` for padded sequences; non-zero = valid),
     /// per output or one shared: Keras's `_keras_mask` on the model output.
     pub mask: Option<Vec<DynTensor>>,
+    /// Keras's `class_weight` for these samples ([`Dataset::with_class_weight`]): `fit` turns it
+    /// into sample weights of the **training** samples only, after `validation_split`, as
+    /// Keras does. Prefer [`crate::FitOptions::class_weight`]; `evaluate` and validation data
+    /// refuse it (Keras's `evaluate` has no class weights).
+    pub class_weight: Option<BTreeMap<usize, f64>>,
 }
 
 impl<const DI: usize> Dataset<DI> {
     /// A dataset with one output.
     pub fn new(x: Tensor<DI>, y: impl Into<DynTensor>) -> Self {
-        Self { x, y: vec![y.into()], sample_weight: None, mask: None }
+        Self { x, y: vec![y.into()], sample_weight: None, mask: None, class_weight: None }
     }
 
     /// A dataset with several outputs.
     pub fn multi(x: Tensor<DI>, y: Vec<DynTensor>) -> Self {
-        Self { x, y, sample_weight: None, mask: None }
+        Self { x, y, sample_weight: None, mask: None, class_weight: None }
     }
 
     /// Sets one sample weight shared by every output.
@@ -100,6 +105,7 @@ impl<const DI: usize> Dataset<DI> {
             y: self.y.iter().map(|y| y.clone().map(|t| t.to_device(device))).collect(),
             sample_weight: move_all(&self.sample_weight),
             mask: move_all(&self.mask),
+            class_weight: self.class_weight.clone(),
         }
     }
 
@@ -113,60 +119,85 @@ impl<const DI: usize> Dataset<DI> {
             y: self.y.iter().map(|y| y.clone().select_rows(rows)).collect::<objectives::Result<_>>()?,
             sample_weight: select_all(&self.sample_weight, rows)?,
             mask: select_all(&self.mask, rows)?,
+            class_weight: self.class_weight.clone(),
         })
     }
 
-    /// Keras's `validation_split`: `(train, validation)`, the validation set being the last
-    /// `⌊fraction·N⌋` samples.
+    /// Keras's `validation_split` (`array_slicing.train_validation_split`): `(train,
+    /// validation)`, the training set being the first `⌊N·(1 − fraction)⌋` samples (computed in
+    /// f64 as Keras does) and the validation set the rest, in order. N = 22, fraction 0.2: 17 and 5.
     ///
     /// # Errors
-    /// [`FitError::Config`] unless `0 ≤ fraction < 1`.
+    /// [`FitError::Config`] unless `0 ≤ fraction < 1`, or when either part would be empty (Keras
+    /// raises the same: "not sufficient to split it into a validation and training set").
     pub fn split(&self, fraction: f64) -> Result<(Self, Self)> {
         if !(0.0..1.0).contains(&fraction) {
             return Err(FitError::Config(format!("validation_split must be in [0, 1), got {fraction}")));
         }
         let n = self.len();
-        let n_val = (fraction * n as f64).floor() as usize;
-        let train: Vec<usize> = (0..n - n_val).collect();
-        let val: Vec<usize> = (n - n_val..n).collect();
-        Ok((self.rows(&train)?, self.rows(&val)?))
+        let split_at = (n as f64 * (1.0 - fraction)).floor() as usize;
+        if split_at == 0 || split_at >= n {
+            return Err(FitError::Config(format!(
+                "the data has {n} samples, which is not sufficient to split it into a validation and training set \
+                 with validation_split={fraction} (Keras trains on the first ⌊N·(1 − split)⌋ = {split_at}); give \
+                 more data or another validation_split"
+            )));
+        }
+        let train: Vec<usize> = (0..split_at).collect();
+        let val: Vec<usize> = (split_at..n).collect();
+        let mut val = self.rows(&val)?;
+        // Keras's class_weight is a fit argument applied to the training samples only.
+        val.class_weight = None;
+        Ok((self.rows(&train)?, val))
     }
 
-    /// Keras's `class_weight` → per-sample weights (specification §3.3): the class of a sample is
-    /// `argmax` of its target if the last axis is wider than 1, else the rounded value; classes
-    /// missing from the map weigh 1.0.
+    /// Keras's `class_weight` for these samples: kept as a map (not turned into sample weights
+    /// here), so that [`crate::fit`] weighs the **training** samples only, after
+    /// `validation_split`, as Keras does. Classes are read from the targets as in
+    /// [`crate::class_weight`] (argmax of a last axis wider than 1, else the rounded value);
+    /// missing classes weigh 1.0. Equivalent to [`crate::FitOptions::class_weight`] (give one
+    /// of the two).
     ///
     /// # Errors
-    /// [`FitError::Config`] with several outputs or when sample weights are already set (Keras
-    /// refuses both).
+    /// [`FitError::Config`] with several outputs, when sample weights are already set (Keras
+    /// refuses both), or for targets of a shape class weights cannot read.
     pub fn with_class_weight(mut self, class_weight: &BTreeMap<usize, f64>) -> Result<Self> {
-        if self.y.len() != 1 {
-            return Err(FitError::Config("class_weight works with one output only (as in Keras)".into()));
-        }
-        if self.sample_weight.is_some() {
-            return Err(FitError::Config("you cannot set both class_weight and sample_weight (as in Keras)".into()));
-        }
-        let y = &self.y[0];
-        let n = self.len();
-        let values = y.to_vec_f64()?;
-        let per = values.len().checked_div(n).unwrap_or(0);
-        let classes: Vec<f64> = (0..n)
-            .map(|i| {
-                let row = &values[i * per..(i + 1) * per];
-                if per > 1 {
-                    row.iter().enumerate().fold((0, f64::MIN), |b, (j, &v)| if v > b.1 { (j, v) } else { b }).0 as f64
-                } else {
-                    row.first().copied().unwrap_or(0.0).round()
-                }
-            })
-            .collect();
-        let w: Vec<f32> = classes
-            .iter()
-            .map(|&c| if c >= 0.0 { class_weight.get(&(c as usize)).copied().unwrap_or(1.0) } else { 1.0 } as f32)
-            .collect();
-        let device = self.x.device();
-        self.sample_weight = Some(vec![DynTensor::from_data(TensorData::new(w, [n]), &device)?]);
+        crate::class_weight::check_applicable(self.y.len(), self.sample_weight.is_some())?;
+        // Checks the targets' shape and the class ids now, where the mistake is made.
+        crate::class_weight::class_weights_for(&self.y[0], class_weight)?;
+        self.class_weight = Some(class_weight.clone());
         Ok(self)
+    }
+
+    /// The same samples with `class_weight` (or the dataset's own) applied as float32 sample
+    /// weights, for training.
+    pub(crate) fn with_class_weight_applied(mut self, class_weight: Option<&BTreeMap<usize, f64>>) -> Result<Self> {
+        let cw = match (class_weight, self.class_weight.take()) {
+            (Some(_), Some(_)) => {
+                return Err(FitError::Config(
+                    "class_weight is given twice (FitOptions::class_weight and Dataset::with_class_weight); give one"
+                        .into(),
+                ));
+            }
+            (Some(cw), None) => cw.clone(),
+            (None, Some(cw)) => cw,
+            (None, None) => return Ok(self),
+        };
+        crate::class_weight::check_applicable(self.y.len(), self.sample_weight.is_some())?;
+        let w = crate::class_weight::class_weights_for(&self.y[0], &cw)?;
+        self.sample_weight = Some(vec![crate::class_weight::to_tensor(w, &self.x.device())?]);
+        Ok(self)
+    }
+
+    /// Refuses a dataset that carries class weights where Keras has none (`evaluate`, validation).
+    pub(crate) fn refuse_class_weight(&self, what: &str) -> Result<()> {
+        if self.class_weight.is_some() {
+            return Err(FitError::Config(format!(
+                "{what} data carries class_weight, which Keras applies to training data only; build it without \
+                 with_class_weight"
+            )));
+        }
+        Ok(())
     }
 }
 

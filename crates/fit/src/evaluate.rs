@@ -28,6 +28,7 @@ pub(crate) fn evaluate_batches<const DI: usize, M: Model<DI>>(
         if batch.is_empty() {
             continue;
         }
+        batch.refuse_class_weight(if prefix.is_empty() { "evaluate's" } else { "validation" })?;
         trackers.ensure_outputs(compiled, batch.y.len())?;
         let preds: Vec<DynTensor> =
             eval_model.forward(batch.x.clone()).into_iter().map(|p| p.map(|t| t.detach())).collect();
@@ -62,7 +63,7 @@ pub fn evaluate_detailed<const DI: usize, M: Model<DI>>(
     batch_size: usize,
 ) -> Result<(BTreeMap<String, f64>, VectorLogs)> {
     data.validate()?;
-    evaluate_batches(model, compiled, memory_batches(data, batch_size), "")
+    evaluate_batches(model, compiled, memory_batches(data, batch_size, None), "")
 }
 
 /// [`evaluate`] over the batches of a burn [`DataLoader`].
@@ -74,5 +75,5 @@ pub fn evaluate_loader<const DI: usize, M: Model<DI>>(
     compiled: &Compiled,
     data: &dyn DataLoader<Dataset<DI>>,
 ) -> Result<BTreeMap<String, f64>> {
-    Ok(evaluate_batches(model, compiled, loader_batches(data), "")?.0)
+    Ok(evaluate_batches(model, compiled, loader_batches(data, None), "")?.0)
 }

@@ -16,20 +16,31 @@ pub struct History {
     /// Each vector-valued metric's results (a thresholds list, F1 with `average=None`), one
     /// vector per recorded epoch: Keras's History holds these arrays under the metric's name.
     pub vectors: BTreeMap<String, Vec<Vec<f64>>>,
+    /// The epochs at which each quantity was logged: every epoch, or fewer for the `val_` keys
+    /// under `validation_freq`. A key missing here (a history built by hand) has a value for
+    /// every entry of [`History::epochs`]. Read it through [`History::epochs_of`].
+    pub logged_at: BTreeMap<String, Vec<usize>>,
 }
 
 impl History {
-    pub(crate) fn push(&mut self, epoch: usize, logs: &BTreeMap<String, f64>) {
+    /// Records epoch `epoch`'s scalar and vector logs. As Keras's `History`, a key absent from
+    /// an epoch's logs (validation skipped by `validation_freq`) gets no entry for it.
+    pub(crate) fn push(&mut self, epoch: usize, logs: &BTreeMap<String, f64>, vectors: &BTreeMap<String, Vec<f64>>) {
         self.epochs.push(epoch);
         for (k, v) in logs {
             self.values.entry(k.clone()).or_default().push(*v);
+            self.logged_at.entry(k.clone()).or_default().push(epoch);
+        }
+        for (k, v) in vectors {
+            self.vectors.entry(k.clone()).or_default().push(v.clone());
+            self.logged_at.entry(k.clone()).or_default().push(epoch);
         }
     }
 
-    pub(crate) fn push_vectors(&mut self, logs: &BTreeMap<String, Vec<f64>>) {
-        for (k, v) in logs {
-            self.vectors.entry(k.clone()).or_default().push(v.clone());
-        }
+    /// The epochs (0-based) at which `key` has values: every recorded epoch, or fewer for the
+    /// `val_` keys when `validation_freq` skipped some.
+    pub fn epochs_of(&self, key: &str) -> &[usize] {
+        self.logged_at.get(key).map_or(self.epochs.as_slice(), Vec::as_slice)
     }
 
     /// The per-epoch vectors of a vector-valued metric (e.g. `"f1_score"` with `average=None`).
@@ -57,9 +68,16 @@ impl History {
             out.push_str(&epoch.to_string());
             for k in &keys {
                 out.push(',');
-                if let Some(v) = self.values.get(*k).and_then(|v| v.get(row)) {
+                // The value logged at this epoch, if any (an empty cell where validation was skipped).
+                let Some(i) = (match self.logged_at.get(*k) {
+                    Some(at) => at.iter().position(|e| e == epoch),
+                    None => Some(row),
+                }) else {
+                    continue;
+                };
+                if let Some(v) = self.values.get(*k).and_then(|v| v.get(i)) {
                     out.push_str(&v.to_string());
-                } else if let Some(v) = self.vectors.get(*k).and_then(|v| v.get(row)) {
+                } else if let Some(v) = self.vectors.get(*k).and_then(|v| v.get(i)) {
                     let items: Vec<String> = v.iter().map(f64::to_string).collect();
                     out.push_str(&format!("\"[{}]\"", items.join(", ")));
                 }

@@ -8,8 +8,10 @@
 //!
 //! | argument | module |
 //! |---|---|
-//! | `x`, `y`, `sample_weight`, `class_weight`, `validation_split`, `validation_data`, `batch_size`, `shuffle`, `seed` | [`data`] |
-//! | `epochs`, `initial_epoch`, `verbose` | [`train`] (the epoch loop) and [`progress`] |
+//! | `x`, `y`, `sample_weight`, `validation_split`, `validation_data` | [`data`] |
+//! | `class_weight` | [`class_weight`] (training samples only, after the split) |
+//! | `batch_size`, `shuffle`, `seed`, `steps_per_epoch`, `validation_batch_size`, `validation_steps` | `batches` (a pass over the data, continued across epochs with `steps_per_epoch`) |
+//! | `epochs`, `initial_epoch`, `verbose`, `validation_freq` | [`train`] (the epoch loop) and [`progress`] |
 //! | `accumulation_steps` | [`train`], which hands each batch to `accumulate` (micro-batches, exact shares) |
 //! | loss per output, `loss_weights`, metrics, optimizer, learning rate | [`compile`] and [`metrics`]; each batch's loss is `compile_loss`'s (Keras's `CompileLoss`), the epoch's means are `trackers`' |
 //! | `callbacks` | [`callbacks`] |
@@ -24,6 +26,7 @@
 mod accumulate;
 mod batches;
 pub mod callbacks;
+pub mod class_weight;
 pub mod compile;
 mod compile_loss;
 pub mod data;
@@ -51,7 +54,7 @@ pub use metrics::{Metric, MetricSpec, Metrics};
 pub use model::Model;
 pub use predict::predict;
 pub use trackers::VectorLogs;
-pub use train::{FitOptions, fit, fit_loader};
+pub use train::{FitOptions, ValidationFreq, fit, fit_loader};
 
 /// The README's Rust examples (they use both crates), compiled and run as doctests so that the
 /// README stays true.

@@ -43,7 +43,7 @@ fn points(history: &History, key: &str) -> Vec<(f64, f64)> {
         .get(key)
         .unwrap_or(&[])
         .iter()
-        .zip(&history.epochs)
+        .zip(history.epochs_of(key))
         .filter(|(v, _)| v.is_finite())
         .map(|(v, e)| ((*e + 1) as f64, *v))
         .collect()

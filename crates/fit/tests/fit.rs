@@ -2,6 +2,12 @@
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // test code: failing loudly is the point
 
+/// `validation_split`, `class_weight` and the other data arguments of `fit()` against Keras.
+#[path = "parts/keras_fit_args.rs"]
+mod keras_fit_args;
+/// Whole Keras training runs (tests/keras_runs/*.json) re-run with `fit`.
+#[path = "parts/keras_runs.rs"]
+mod keras_runs;
 /// A 2-epoch History with metrics against Keras (one test binary: linking burn is slow).
 #[path = "parts/metrics_history.rs"]
 mod metrics_history;
@@ -154,9 +160,12 @@ fn class_weight_and_sample_weight_together_is_an_error() {
     let d = objectives::device::test_device().autodiff();
     let data = Dataset::new(column(&[0.0, 1.0], &d), column(&[0.0, 1.0], &d));
     let cw: BTreeMap<usize, f64> = [(0, 1.0), (1, 5.0)].into();
+    // Kept as a map: `fit` weighs the training rows only, after validation_split.
     let weighted = data.clone().with_class_weight(&cw).unwrap();
-    assert_eq!(weighted.sample_weight.as_ref().unwrap()[0].to_vec_f32().unwrap(), vec![1.0, 5.0]);
-    assert!(weighted.with_class_weight(&cw).is_err());
+    assert_eq!(weighted.class_weight.as_ref(), Some(&cw));
+    assert!(weighted.sample_weight.is_none());
+    let with_sw = data.with_sample_weight(Tensor::<1>::ones([2], &d));
+    assert!(with_sw.with_class_weight(&cw).unwrap_err().to_string().contains("sample_weight"));
 }
 
 #[test]
