@@ -53,7 +53,7 @@ impl ValidationFreq {
     pub fn should_validate(&self, epoch: usize) -> bool {
         let e = epoch + 1;
         match self {
-            Self::Every(n) => *n > 0 && e % n == 0,
+            Self::Every(n) => e.is_multiple_of(*n),
             Self::Epochs(list) => list.contains(&e),
         }
     }
