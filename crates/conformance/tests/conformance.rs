@@ -11,6 +11,10 @@
 #[path = "parts/metrics.rs"]
 mod metrics;
 
+/// Every metric with every `sample_weight` shape (Keras's numbers, or its refusals).
+#[path = "parts/weight_shapes.rs"]
+mod weight_shapes;
+
 use std::path::PathBuf;
 
 use burn::tensor::{Device, TensorData};

@@ -58,7 +58,7 @@ fn flatten(v: &Value, out: &mut Vec<f64>, shape: &mut Vec<usize>, depth: usize) 
     }
 }
 
-fn tensor(v: &Value, device: &Device) -> Result<DynTensor, String> {
+pub(crate) fn tensor(v: &Value, device: &Device) -> Result<DynTensor, String> {
     let (mut data, mut shape) = (vec![], vec![]);
     match v.as_object() {
         Some(o) if o.contains_key("shape") => {
@@ -71,7 +71,7 @@ fn tensor(v: &Value, device: &Device) -> Result<DynTensor, String> {
     DynTensor::from_data(TensorData::new(data, shape), device).map_err(|e| e.to_string())
 }
 
-fn selected(filter: &Option<String>, vector: &Value) -> bool {
+pub(crate) fn selected(filter: &Option<String>, vector: &Value) -> bool {
     let Some(filter) = filter else { return true };
     let hay =
         format!("{} {}", vector["metric"]["class_name"].as_str().unwrap_or(""), vector["name"].as_str().unwrap_or(""))
@@ -83,7 +83,7 @@ fn selected(filter: &Option<String>, vector: &Value) -> bool {
     included && !excluded
 }
 
-fn run(vector: &Value, device: &Device) -> Result<(), String> {
+pub(crate) fn run(vector: &Value, device: &Device) -> Result<(), String> {
     let expect_error = vector.get("error").and_then(Value::as_bool) == Some(true);
     let mut m: Box<dyn Metric> = match metrics::from_keras_json(&vector["metric"]) {
         Ok(m) => m,

@@ -10,7 +10,11 @@
 //! O(N log T) by binary search over the f32 thresholds (its `y_pred > t` comparisons).
 //!
 //! Inputs as Keras: `y_true` and `y_pred` of one shape (after squeezing or expanding a trailing
-//! axis of 1); `sample_weight` of `y_true`'s rank, or one less (then one weight per row); `top_k`
+//! axis of 1); `sample_weight` a scalar, or of `y_true`'s rank, or one less (then it gets a
+//! trailing axis of 1: `(B,)` weighs the rows of `(B, C)`, `(B, T)` the positions of
+//! `(B, T, C)`), broadcast to `y_pred` by numpy's rules, as Keras — so `(B,)` does not fit
+//! `(B, T, C)` (refused, naming the shapes; pass `(B, 1, 1)`), and with `class_id` the weight
+//! must fit the one column (`(B,)` or `(B, 1)`, not `(B, C)`); `top_k`
 //! keeps the `k` largest predictions of the last axis (ties go to the lower index, as
 //! `jax.lax.top_k`), `class_id` keeps one class of the last axis. Predictions are not range
 //! checked (with `thresholds=0`, logits work, as Keras documents); a NaN prediction is an error

@@ -14,6 +14,34 @@
 //!
 //! per class for `average=None` (a vector), their mean for `"micro"`/`"macro"`, and their mean
 //! weighted by `intermediate_weights / (Σ intermediate_weights + ε)` for `"weighted"`.
+//!
+//! # Sample weights
+//!
+//! Keras 3.15.1 adds `ops.sum(val · ops.expand_dims(sample_weight, 1), axis)` to each variable,
+//! `val` being the `(B, C)` values (`ŷ·y`, …) and `axis` 0 (per class) or `None` (`"micro"`).
+//! objectives computes exactly that, without building the broadcast array:
+//!
+//! | weight shape | per class (`None`, `"macro"`, `"weighted"`) | `"micro"` |
+//! |---|---|---|
+//! | `(B,)` or `(1,)` | `Σ_i w_i · val[i, k]` | `Σ_i Σ_k w_i · val[i, k]` |
+//! | `(B, C)` | refused (as Keras) | `Σ_k (Σ_i w[i, k]) · (Σ_j val[j, k])` |
+//! | `(B, 1)` | refused (as Keras) | `(Σ_i w_i) · Σ_j Σ_k val[j, k]` |
+//! | `(1, C)` | refused (as Keras) | `Σ_k w[0, k] · Σ_j val[j, k]` (one weight per class) |
+//! | `()` | `Σ_i w · val[i, k]` (objectives; Keras refuses it) | `Σ_i Σ_k w · val[i, k]` (objectives) |
+//!
+//! With a rank-2 weight, `expand_dims(w, 1)` is `(B, 1, C)` (or `(B, 1, 1)`), and its product
+//! with the `(B, C)` values is the `(B, B, C)` array `w[i, k] · val[j, k]`: every row's values
+//! weighted by every row's weights. Its sum over everything (`"micro"`) is the formula above: with
+//! a `(B, 1)` weight, the batch's unweighted counts times the batch's total weight — not a
+//! per-row weighting (pass `(B,)` for that). Its sum over axis 0 is `(B, C)`, which Keras cannot
+//! assign to the `(C,)` variables: refused, with a [`LossError::MetricInput`] naming the shapes.
+//! In general (weights of rank ≥ 2, `"micro"`), the weight's axes before the last two of
+//! `expand_dims(w, 1)` are summed, and the rest broadcasts against `(B, C)` by numpy's rules; a
+//! weight that does not broadcast is refused. A batch of one row (`B = 1`) broadcasts against a
+//! `(n,)` weight, as in Keras: its values count with weight `Σ w`.
+//!
+//! A scalar weight is objectives' extension (Keras's `expand_dims` has no axis 1 for a 0-d
+//! array): every row gets that weight, as `(1,)` does in Keras.
 
 use serde_json::{Map, Number, Value};
 
@@ -142,47 +170,101 @@ impl FBetaScore {
             && other.vars.iter().all(|v| v.shape == other.vars[0].shape)
     }
 
-    fn per_row_weights(&self, w: &DynTensor, rows: usize) -> Result<Vec<f64>> {
+    /// The batch's weight as Keras applies it (see [`Grid`]), checked against `(rows, classes)`.
+    ///
+    /// # Errors
+    /// [`LossError::MetricInput`] naming the weight's and the inputs' shapes: a weight of rank 2
+    /// or more unless `average="micro"`, or one that does not broadcast as Keras broadcasts it.
+    fn grid(&self, w: &DynTensor, rows: usize, classes: usize) -> Result<Grid> {
         let w = Host::read(w)?;
-        let per_row = matches!(w.shape.as_slice(), [b] | [b, 1] if *b == rows);
-        if w.numel() == 1 && w.rank() <= 1 {
-            return Ok(vec![f64::from(w.data[0]); rows]);
+        let class = self.class();
+        let avg = self.average.map_or("None", Average::name);
+        let micro = self.average == Some(Average::Micro);
+        let data: Vec<f64> = w.data.iter().map(|&x| f64::from(x)).collect();
+        // (p, q): the last two axes of expand_dims(w, 1), the axes the (rows, classes) values
+        // line up with; the leading ones are summed (the values do not vary along them).
+        let (p, q, grid) = match w.rank() {
+            // objectives' extension: Keras's expand_dims(w, 1) has no axis 1 for a 0-d weight.
+            0 => (1, 1, data),
+            1 => (w.shape[0], 1, data),
+            _ if !micro => {
+                return Err(input_error(
+                    class,
+                    format!(
+                        "a sample_weight of shape {:?} is refused with average={avg}, as Keras refuses it: Keras \
+                         multiplies the values of shape {:?} by expand_dims(sample_weight, 1), and their sum over \
+                         the batch axis is then not one count per class. Pass one weight per row, shape [{rows}] \
+                         (average=\"micro\" takes a weight of rank 2, with Keras's arithmetic)",
+                        w.shape,
+                        [rows, classes]
+                    ),
+                ));
+            }
+            r => {
+                let (p, q) = if r == 2 { (1, w.shape[1]) } else { (w.shape[r - 2], w.shape[r - 1]) };
+                let mut grid = vec![ExactSum::default(); p * q];
+                // chunks(0) would panic: an empty grid has nothing to sum.
+                for chunk in data.chunks((p * q).max(1)) {
+                    grid.iter_mut().zip(chunk).for_each(|(g, &x)| g.add(x));
+                }
+                (p, q, grid.iter().map(ExactSum::value).collect())
+            }
+        };
+        let fits = |a: usize, b: usize| a == b || a == 1 || b == 1;
+        if !fits(p, rows) || !fits(q, classes) {
+            let hint = if micro {
+                format!("one weight per row, shape [{rows}], or a weight of shape [{rows}, {classes}]")
+            } else {
+                format!("one weight per row, shape [{rows}]")
+            };
+            return Err(input_error(
+                class,
+                format!(
+                    "a sample_weight of shape {:?} does not broadcast to the values of shape {:?} as Keras \
+                     broadcasts it (expand_dims(sample_weight, 1) against the values); pass {hint}",
+                    w.shape,
+                    [rows, classes]
+                ),
+            ));
         }
-        if !per_row {
-            return Err(LossError::WeightShape {
-                what: "sample_weight",
-                weight: w.shape.clone(),
-                losses: vec![rows],
-                batch: rows,
-            });
-        }
-        Ok(w.data.iter().map(|&x| f64::from(x)).collect())
+        Ok(Grid { p, q, w: grid })
     }
 
-    fn add(&self, delta: &mut State, t: &Host, p: &Host, w: Option<&[f64]>) {
-        let c = p.shape[1];
+    fn add(&self, delta: &mut State, t: &Host, p: &Host, w: &Grid) {
+        let (rows, c) = (p.shape[0], p.shape[1]);
         let micro = self.average == Some(Average::Micro);
         let thr = self.threshold.map(|t| t as f32);
-        for (r, (trow, prow)) in t.data.chunks(c.max(1)).zip(p.data.chunks(c.max(1))).enumerate() {
-            let wr = w.map_or(1.0, |w| w[r]);
-            // ops.max propagates NaN: a NaN row has no positive.
-            let max = match thr {
-                Some(_) => f32::NAN,
-                None => prow
-                    .iter()
-                    .copied()
-                    .fold(f32::NEG_INFINITY, |m, v| if m.is_nan() || v.is_nan() { f32::NAN } else { m.max(v) }),
-            };
-            let positive = |v: f32| match thr {
-                Some(thr) => v > thr,
-                None => v >= max && v.abs() > 1e-9f32,
-            };
-            for (k, (&y, &v)) in trow.iter().zip(prow).enumerate() {
+        // ops.max propagates NaN: a NaN row has no positive.
+        let max: Vec<f32> = match thr {
+            Some(_) => vec![],
+            None => p
+                .data
+                .chunks(c.max(1))
+                .map(|row| {
+                    row.iter()
+                        .copied()
+                        .fold(f32::NEG_INFINITY, |m, v| if m.is_nan() || v.is_nan() { f32::NAN } else { m.max(v) })
+                })
+                .collect(),
+        };
+        let positive = |r: usize, v: f32| match thr {
+            Some(thr) => v > thr,
+            None => v >= max[r] && v.abs() > 1e-9f32,
+        };
+        // The broadcast extents (an axis of 1 takes the other's size, which may be 0).
+        let (xs, ys) = (if w.p == 1 { rows } else { w.p }, if w.q == 1 { c } else { w.q });
+        for x in 0..xs {
+            let r = if rows == 1 { 0 } else { x };
+            let wx = if w.p == 1 { 0 } else { x };
+            for y in 0..ys {
+                let k = if c == 1 { 0 } else { y };
+                let wr = w.w[wx * w.q + if w.q == 1 { 0 } else { y }];
+                let (yv, v) = (t.data[r * c + k], p.data[r * c + k]);
                 let cell = if micro { 0 } else { k };
-                let yw = f64::from(y) * wr;
-                if positive(v) {
+                let yw = f64::from(yv) * wr;
+                if positive(r, v) {
                     delta.var_mut(0).cells[cell].add(yw);
-                    delta.var_mut(1).cells[cell].add(f64::from(1.0f32 - y) * wr);
+                    delta.var_mut(1).cells[cell].add(f64::from(1.0f32 - yv) * wr);
                 } else {
                     delta.var_mut(2).cells[cell].add(yw);
                 }
@@ -254,6 +336,20 @@ impl FBetaScore {
     }
 }
 
+/// A batch's sample weight as Keras's `FBetaScore` applies it: `val · expand_dims(w, 1)` summed
+/// over the batch axis (per class) or over everything (`average="micro"`), with `val` the
+/// `(rows, classes)` values. The weight's axes before the last two of `expand_dims(w, 1)` are
+/// summed into a `p × q` grid `w` (row-major), broadcast against the values: each count adds
+/// `Σ_x Σ_y val[x, y] · w[x, y]` over the broadcast extents (`rows` or `p`, `classes` or `q`; an
+/// axis of size 1 takes the other's size and repeats its one entry). A rank-1 weight is one weight
+/// per row (`q = 1`).
+#[derive(Clone, Debug)]
+struct Grid {
+    p: usize,
+    q: usize,
+    w: Vec<f64>,
+}
+
 /// A JSON number written as a float (`1.0`, not `1`), as Keras requires a Python float.
 fn is_float(n: &Number) -> bool {
     n.is_f64()
@@ -319,9 +415,12 @@ impl Metric for FBetaScore {
                 ),
             ));
         }
-        let w = sample_weight.map(|w| self.per_row_weights(w, p.shape[0])).transpose()?;
+        let w = match sample_weight {
+            Some(w) => self.grid(w, p.shape[0], c)?,
+            None => Grid { p: 1, q: 1, w: vec![1.0] },
+        };
         let mut delta = self.layout(c);
-        self.add(&mut delta, &t, &p, w.as_deref());
+        self.add(&mut delta, &t, &p, &w);
         if self.state.vars.is_empty() {
             self.state = delta;
             Ok(())
@@ -461,6 +560,97 @@ mod tests {
         let m =
             super::super::from_keras_json_str(r#"{"class_name": "F1Score", "config": {"threshold": 0.3}}"#).unwrap();
         assert!(!m.config().contains_key("beta"));
+    }
+
+    /// Keras's `_weighted_sum`, literally: `val · expand_dims(w, 1)` broadcast (numpy rules) and
+    /// summed over everything (`micro`) or over axis 0 (then it must be one value per class), for
+    /// the four variables; `None` where Keras fails.
+    fn keras_sums(
+        t: &[f32],
+        p: &[f32],
+        rows: usize,
+        c: usize,
+        w: &[f32],
+        ws: &[usize],
+        micro: bool,
+    ) -> Option<Vec<Vec<f64>>> {
+        use crate::dyn_tensor::broadcast_shapes;
+        use crate::metrics::reduction::broadcast_to;
+        if ws.is_empty() {
+            return None; // expand_dims(w, 1) of a 0-d array
+        }
+        let mut expanded = ws.to_vec();
+        expanded.insert(1, 1);
+        let out = broadcast_shapes(&expanded, &[rows, c])?;
+        let wb = broadcast_to(&expanded, w, &out)?;
+        let yhat: Vec<f32> = p.iter().map(|&v| if v > 0.5 { 1.0 } else { 0.0 }).collect();
+        let vals: [Vec<f32>; 4] = [
+            yhat.iter().zip(t).map(|(a, b)| a * b).collect(),
+            yhat.iter().zip(t).map(|(a, b)| a * (1.0 - b)).collect(),
+            yhat.iter().zip(t).map(|(a, b)| (1.0 - a) * b).collect(),
+            t.to_vec(),
+        ];
+        let mut sums = vec![];
+        for val in vals {
+            let vb = broadcast_to(&[rows, c], &val, &out)?;
+            let prod: Vec<f64> = vb.iter().zip(&wb).map(|(a, b)| a * b).collect();
+            if micro {
+                sums.push(vec![prod.iter().sum()]);
+            } else {
+                // Sum over axis 0: the rest must be the (C,) variable's shape.
+                if out[1..] != [c] {
+                    return None;
+                }
+                sums.push((0..c).map(|k| (0..out[0]).map(|i| prod[i * c + k]).sum()).collect());
+            }
+        }
+        Some(sums)
+    }
+
+    #[test]
+    fn sample_weights_as_keras_applies_them() {
+        let (rows, c) = (4, 3);
+        let yt = [1., 0., 1., 0., 1., 1., 1., 1., 0., 0., 0., 1.];
+        let yp = [0.9, 0.6, 0.2, 0.7, 0.8, 0.1, 0.3, 0.9, 0.6, 0.2, 0.4, 0.7];
+        let shapes: [&[usize]; 11] =
+            [&[4], &[1], &[4, 1], &[4, 3], &[1, 3], &[1, 1], &[4, 1, 1], &[2, 4, 3], &[4, 3, 1], &[3], &[4, 2]];
+        for avg in [None, Some(Average::Micro), Some(Average::Macro)] {
+            for ws in shapes {
+                let n: usize = ws.iter().product();
+                let w: Vec<f32> = (0..n).map(|i| 0.25 + 0.5 * (i % 5) as f32).collect();
+                let mut m = FBetaScore::new(avg, 2.0, Some(0.5)).unwrap();
+                let got = m.update_state(&t(&[rows, c], &yt), &t(&[rows, c], &yp), Some(&t(ws, &w)));
+                let want = keras_sums(&yt, &yp, rows, c, &w, ws, avg == Some(Average::Micro));
+                match (got, want) {
+                    (Ok(()), Some(want)) => {
+                        for (var, want) in m.state().vars.iter().zip(&want) {
+                            for (g, w) in var.values().iter().zip(want) {
+                                assert!((g - w).abs() <= 1e-9 * w.abs().max(1.0), "{avg:?} {ws:?}: {g} vs {w}");
+                            }
+                        }
+                    }
+                    (Err(e), None) => assert!(e.to_string().contains(&format!("{ws:?}")), "{avg:?} {ws:?}: {e}"),
+                    (got, want) => panic!("{avg:?} {ws:?}: objectives {got:?}, Keras {want:?}"),
+                }
+            }
+        }
+        // A scalar weight (objectives' extension) is the (1,) weight; one row with three weights
+        // counts with their sum; an empty weight of an empty batch counts nothing.
+        for avg in [None, Some(Average::Micro)] {
+            let mut a = FBetaScore::new(avg, 1.0, None).unwrap();
+            let mut b = a.clone();
+            a.update_state(&t(&[rows, c], &yt), &t(&[rows, c], &yp), Some(&t(&[], &[1.5]))).unwrap();
+            b.update_state(&t(&[rows, c], &yt), &t(&[rows, c], &yp), Some(&t(&[1], &[1.5]))).unwrap();
+            assert_eq!(a.state(), b.state());
+            let mut one = FBetaScore::new(avg, 1.0, None).unwrap();
+            let mut sum = one.clone();
+            one.update_state(&t(&[1, c], &yt[..3]), &t(&[1, c], &yp[..3]), Some(&t(&[3], &[0.5, 1.0, 2.0]))).unwrap();
+            sum.update_state(&t(&[1, c], &yt[..3]), &t(&[1, c], &yp[..3]), Some(&t(&[1], &[3.5]))).unwrap();
+            assert_eq!(one.state(), sum.state());
+            let mut empty = FBetaScore::new(avg, 1.0, None).unwrap();
+            empty.update_state(&t(&[0, c], &[]), &t(&[0, c], &[]), Some(&t(&[0], &[]))).unwrap();
+            assert!(empty.state().vars.iter().all(|v| v.values().iter().all(|&x| x == 0.0)));
+        }
     }
 
     #[test]

@@ -182,6 +182,25 @@ fn take_class(h: &Host, class: usize) -> Host {
     Host { shape, data }
 }
 
+/// A `sample_weight` that does not broadcast to the (prepared) predictions of shape `p`, as
+/// Keras's `update_confusion_matrix_variables` broadcasts it: a weight of lower rank gets a
+/// trailing axis first (so `(B,)` is one weight per row of `(B, C)`, but does not fit `(B, T, C)`:
+/// numpy aligns trailing axes).
+fn weight_error(metric: &str, weight: &[usize], p: &[usize], class_id: bool) -> LossError {
+    let what = if class_id { "y_pred's class_id column, of shape" } else { "y_pred of shape" };
+    let lower = &p[..p.len().saturating_sub(1)];
+    let mut per_row = vec![1; p.len().max(1)];
+    per_row[0] = p.first().copied().unwrap_or(1);
+    input_error(
+        metric,
+        format!(
+            "a sample_weight of shape {weight:?} does not broadcast to {what} {p:?} (Keras gives a weight of \
+             lower rank a trailing axis of 1, then broadcasts it by numpy's rules); pass a scalar, a weight of shape \
+             {lower:?} (one per position), {per_row:?} (one per row), or one that broadcasts to {p:?}"
+        ),
+    )
+}
+
 /// Prepared inputs: `y_true != 0`, predictions, weights (f32, as Keras multiplies them).
 struct Prepared {
     labels: Vec<bool>,
@@ -262,12 +281,8 @@ fn prepare(
     }
     let mut weights: Option<Vec<f32>> = match (&sw, &sw_shape) {
         (Some(w), Some(shape)) => {
-            let b = broadcast_to(shape, &w.data, &p.shape).ok_or_else(|| LossError::WeightShape {
-                what: "sample_weight",
-                weight: w.shape.clone(),
-                losses: p.shape.clone(),
-                batch: p.batch(),
-            })?;
+            let b = broadcast_to(shape, &w.data, &p.shape)
+                .ok_or_else(|| weight_error(metric, &w.shape, &p.shape, opts.class_id.is_some()))?;
             Some(b.into_iter().map(|x| x as f32).collect())
         }
         _ => None,
