@@ -83,8 +83,8 @@ def build(seed, input_shape, trunk, heads):
     return model, trunk_layers, head_layers
 
 
-def sgd(learning_rate, momentum=0.0):
-    return keras.optimizers.SGD(learning_rate=learning_rate, momentum=momentum, nesterov=False)
+def sgd(learning_rate, momentum=0.0, nesterov=False):
+    return keras.optimizers.SGD(learning_rate=learning_rate, momentum=momentum, nesterov=nesterov)
 
 
 def train(model, x, y, compile_args, fit_args, sample_weight=None, validation_data=None):
@@ -186,12 +186,7 @@ def record(name, why, fn, r):
             "loss_weights": None if c.get("loss_weights") is None else [float(np.float32(w)) for w in c["loss_weights"]],
             "metrics": metrics_json(c.get("metrics"), multi),
             "weighted_metrics": metrics_json(c.get("weighted_metrics"), multi),
-            "optimizer": {
-                "class": "SGD",
-                "learning_rate": float(np.float32(float(opt.learning_rate))),
-                "momentum": float(np.float32(opt.momentum)),
-                "nesterov": bool(opt.nesterov),
-            },
+            "optimizer": optimizer_json(opt),
         },
         "fit": {
             "batch_size": f["batch_size"],
@@ -212,6 +207,15 @@ def record(name, why, fn, r):
         },
         "code": helpers + src,
     }
+
+
+def optimizer_json(opt):
+    lr = float(np.float32(float(opt.learning_rate)))
+    if isinstance(opt, keras.optimizers.Adam):
+        return {"class": "Adam", "learning_rate": lr, "beta_1": float(np.float32(opt.beta_1)),
+                "beta_2": float(np.float32(opt.beta_2)), "epsilon": float(np.float32(opt.epsilon))}
+    return {"class": "SGD", "learning_rate": lr, "momentum": float(np.float32(opt.momentum)),
+            "nesterov": bool(opt.nesterov)}
 
 
 def go(kind, seed, input_shape, trunk, heads, x, y, compile_args, fit_args,
@@ -519,6 +523,30 @@ def r14h():
     y = q(2.0 + 0.5 * np.tanh(np.stack([x[:, 0], x[:, 1] - x[:, 2]], axis=1)))
     sw = q(rng.uniform(0.25, 2.0, size=(11,)), 8)
     return single_loss_run(22, keras.losses.MeanAbsolutePercentageError(), x, y, "linear", 2, sw, 3, 0.002)
+
+
+@run("15_adam_keras_epsilon",
+     "Adam(0.01) with Keras's epsilon 1e-7 against burn's Adam with epsilon 1e-7 (burn scales epsilon by sqrt(1-beta_2^t); gradients here are far above it)")
+def r15():
+    rng = np.random.default_rng(115)
+    x = q(rng.normal(size=(18, 3)))
+    y = q(np.stack([x[:, 0] - x[:, 1], x[:, 2] * 0.5], axis=1))
+    return go("mlp", 15, (3,), [dense("hidden", 6, "tanh")], [dense("out", 2, "linear")], x, [y],
+              dict(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss=keras.losses.MeanSquaredError(),
+                   metrics=["mae"]),
+              dict(batch_size=4, epochs=3, validation_split=0.25))
+
+
+@run("16_sgd_nesterov",
+     "SGD(0.05, momentum=0.9, nesterov=True) = burn's SGD with Nesterov momentum and dampening 0")
+def r16():
+    rng = np.random.default_rng(116)
+    x = q(rng.normal(size=(17, 3)))
+    y = q((x[:, :1] + x[:, 1:2] > 0).astype("float32"))
+    return go("mlp", 16, (3,), [dense("hidden", 5, "relu")], [dense("out", 1, "sigmoid")], x, [y],
+              dict(optimizer=sgd(0.05, momentum=0.9, nesterov=True), loss=keras.losses.BinaryCrossentropy(),
+                   metrics=["accuracy"]),
+              dict(batch_size=4, epochs=3, validation_split=0.2))
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 //! Whole Keras 3.15.1 training runs, re-run with `fit` from the same initial weights: every
 //! `tests/keras_runs/*.json` (written by `tests/keras_runs/gen.py`, which holds the Keras code of
 //! each run; the file's `code` field repeats it) gives a model (Dense layers, and channels-first
-//! Conv2D), its data, compile and fit arguments, Keras's History and its final weights. The
+//! Conv2D), its data, compile and fit arguments (SGD, with momentum or Nesterov, or Adam),
+//! Keras's History and its final weights. The
 //! History must agree to 2e-5 and the weights to 1e-5 (relative, absolute below 1), on the
 //! test device (Flex, and wgpu in CI's second pass).
 
@@ -11,8 +12,8 @@ use std::path::Path;
 use burn::module::{Module, Param};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
-use burn::optim::SgdConfig;
 use burn::optim::momentum::MomentumConfig;
+use burn::optim::{AdamConfig, SgdConfig};
 use burn::tensor::activation::{relu, sigmoid, softmax, tanh};
 use burn::tensor::{Device, Tensor, TensorData};
 use objectives::DynTensor;
@@ -188,6 +189,13 @@ fn compiled(c: &Value, outputs: &[String]) -> Compiled {
         };
     }
     let o = &c["optimizer"];
+    let lr = o["learning_rate"].as_f64().unwrap();
+    if o["class"] == "Adam" {
+        // Keras's Adam: the same betas, Keras's epsilon (see the README on where burn adds it).
+        let f = |k: &str| o[k].as_f64().unwrap() as f32;
+        let adam = AdamConfig::new().with_beta_1(f("beta_1")).with_beta_2(f("beta_2")).with_epsilon(f("epsilon"));
+        return compiled.with_optimizer(adam.init(), lr);
+    }
     assert_eq!(o["class"], "SGD");
     let momentum = o["momentum"].as_f64().unwrap_or(0.0);
     let mut sgd = SgdConfig::new();
@@ -199,7 +207,7 @@ fn compiled(c: &Value, outputs: &[String]) -> Compiled {
             nesterov: o["nesterov"].as_bool().unwrap_or(false),
         }));
     }
-    compiled.with_optimizer(sgd.init(), o["learning_rate"].as_f64().unwrap())
+    compiled.with_optimizer(sgd.init(), lr)
 }
 
 fn options(f: &Value) -> FitOptions {
