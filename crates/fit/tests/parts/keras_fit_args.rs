@@ -330,3 +330,60 @@ fn callbacks_skip_epochs_without_validation_and_bad_options_fail_before_training
         assert!(fit(model.clone(), &mut compiled, &rows(4, &d), Some(&val), &bad, &mut []).is_err(), "{bad:?}");
     }
 }
+
+/// One row of the loader test: x = 0, y = its index.
+#[derive(Clone, Debug)]
+struct Row(f32);
+
+#[derive(Clone)]
+struct RowBatcher;
+
+impl burn::data::dataloader::batcher::Batcher<Row, Dataset<2>> for RowBatcher {
+    fn batch(&self, items: Vec<Row>, device: &Device) -> Dataset<2> {
+        let n = items.len();
+        let y: Vec<f32> = items.iter().map(|r| r.0).collect();
+        Dataset::new(Tensor::<2>::zeros([n, 1], device), Tensor::<2>::from_data(TensorData::new(y, [n, 1]), device))
+    }
+}
+
+#[test]
+fn a_loader_follows_steps_per_epoch_and_validation_steps_like_in_memory_data() {
+    use burn::data::dataloader::DataLoaderBuilder;
+    use burn::data::dataset::InMemDataset;
+    let d = objectives::device::test_device().autodiff();
+    let loader = |n: usize| {
+        DataLoaderBuilder::new(RowBatcher)
+            .batch_size(2)
+            .set_device(d.clone())
+            .build(InMemDataset::new((0..n).map(|i| Row(i as f32)).collect::<Vec<_>>()))
+    };
+    let (train, val) = (loader(8), loader(7));
+    let options = FitOptions {
+        epochs: 4,
+        steps_per_epoch: Some(3),
+        validation_steps: Some(2),
+        shuffle: false,
+        verbose: 0,
+        ..Default::default()
+    };
+    let model = Constant { b: Param::from_tensor(Tensor::<1>::zeros([1], &d)) };
+    let mut compiled = Compiled::new(Box::new(MeanSquaredError::default())).with_optimizer(sgd(), 0.0);
+    let (_, h) =
+        objectives_fit::fit_loader(model, &mut compiled, train.as_ref(), Some(val.as_ref()), &options, &mut [])
+            .unwrap();
+    // 4 batches of 2, 3 steps an epoch: rows 0..6, then 6..8 (the pass runs out), then again.
+    assert_close(h.get("loss").unwrap(), &[mean_sq(0..6), mean_sq(6..8), mean_sq(0..6), mean_sq(6..8)]);
+    // Every validation: the first 2 batches, rows 0..4.
+    assert_close(h.get("val_loss").unwrap(), &[mean_sq(0..4); 4]);
+    // The same through in-memory data.
+    let h2 = epoch_losses(8, FitOptions { batch_size: 2, ..options.clone() }, None);
+    assert_close(h2.get("loss").unwrap(), h.get("loss").unwrap());
+    // class_weight on a loader: applied per training batch (one output, no sample weights).
+    let cw: BTreeMap<usize, f64> = [(0, 2.0)].into();
+    let model = Constant { b: Param::from_tensor(Tensor::<1>::zeros([1], &d)) };
+    let options = FitOptions { class_weight: Some(cw), steps_per_epoch: None, epochs: 1, ..options };
+    let (_, h) = objectives_fit::fit_loader(model, &mut compiled, train.as_ref(), None, &options, &mut []).unwrap();
+    // Row 0 (class 0) weighs 2: batch [0, 1] has loss (2·0 + 1·1)/2 = 0.5; the others are unweighted.
+    let want = (2.0 * 0.5 + 2.0 * mean_sq(2..4) + 2.0 * mean_sq(4..6) + 2.0 * mean_sq(6..8)) / 8.0;
+    assert_close(h.get("loss").unwrap(), &[want]);
+}
