@@ -1,4 +1,4 @@
-//! compile / fit / evaluate / predict against Keras's documented semantics (specification §3).
+//! compile / fit / evaluate / predict against Keras's documented semantics (docs/keras-semantics.md §3).
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // test code: failing loudly is the point
 
@@ -80,7 +80,7 @@ fn quiet() -> FitOptions {
 
 #[test]
 fn epoch_loss_is_weighted_by_batch_size_as_keras() {
-    // Spec §3.4: batches of 4 (loss 1.0) and 1 (loss 90.0 with weight 10) → 18.8, not 6.71.
+    // docs/keras-semantics.md §3.4: batches of 4 (loss 1.0) and 1 (loss 90.0 with weight 10) → 18.8, not 6.71.
     let d = objectives::device::test_device().autodiff();
     let x = column(&[0.0; 5], &d);
     let y = column(&[1.0, 1.0, 1.0, 1.0, 3.0], &d);

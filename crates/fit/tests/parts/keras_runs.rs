@@ -191,7 +191,7 @@ fn compiled(c: &Value, outputs: &[String]) -> Compiled {
     let o = &c["optimizer"];
     let lr = o["learning_rate"].as_f64().unwrap();
     if o["class"] == "Adam" {
-        // Keras's Adam: the same betas, Keras's epsilon (see the README on where burn adds it).
+        // Keras's Adam: the same betas, Keras's epsilon (docs/training.md, "Optimizers, as Keras's", says where burn adds it).
         let f = |k: &str| o[k].as_f64().unwrap() as f32;
         let adam = AdamConfig::new().with_beta_1(f("beta_1")).with_beta_2(f("beta_2")).with_epsilon(f("epsilon"));
         return compiled.with_optimizer(adam.init(), lr);
