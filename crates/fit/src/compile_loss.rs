@@ -15,17 +15,11 @@ pub(crate) fn batch_losses<const DI: usize>(
     preds: &[DynTensor],
     batch: &Dataset<DI>,
 ) -> Result<(DynTensor, Vec<DynTensor>)> {
-    if preds.len() != batch.y.len() {
-        return Err(FitError::Data(format!(
-            "the model returned {} outputs but the data has {} targets",
-            preds.len(),
-            batch.y.len()
-        )));
-    }
+    check_outputs(preds.len(), batch.y.len())?;
     let losses = compiled.resolve(preds.len())?;
-    let mut total: Option<DynTensor> = None;
+    let mut tracked = vec![];
     let mut values = vec![];
-    for (i, ((loss, w), (y, p))) in losses.iter().zip(batch.y.iter().zip(preds)).enumerate() {
+    for (i, ((loss, _), (y, p))) in losses.iter().zip(batch.y.iter().zip(preds)).enumerate() {
         let sw = sample_weight(batch, i);
         let l = loss.compute(y, p, sw, mask_of(batch, i))?;
         if l.rank() != 0 {
@@ -36,14 +30,45 @@ pub(crate) fn batch_losses<const DI: usize>(
             )));
         }
         values.push(l.clone().map(|t| t.detach()));
-        let weighted = l.map(|t| t.mul_scalar(*w));
-        total = Some(match total {
-            None => weighted,
-            Some(t) => t.zip_with(weighted, |a, b| a.add(b))?,
+        tracked.push(l);
+    }
+    let total = weighted_sum(tracked, losses.iter().map(|(_, w)| *w))?;
+    Ok((total, values))
+}
+
+/// An error unless the model returned one output per target.
+pub(crate) fn check_outputs(preds: usize, targets: usize) -> Result<()> {
+    if preds == targets {
+        return Ok(());
+    }
+    Err(FitError::Data(format!("the model returned {preds} outputs but the data has {targets} targets")))
+}
+
+/// `t₀ + t₁ + t₂ + …`, added in this order (`None` for no terms).
+///
+/// # Errors
+/// Terms of different shapes.
+pub(crate) fn add_all(terms: impl IntoIterator<Item = DynTensor>) -> Result<Option<DynTensor>> {
+    let mut sum: Option<DynTensor> = None;
+    for t in terms {
+        sum = Some(match sum {
+            None => t,
+            Some(acc) => acc.zip_with(t, |a, b| a.add(b))?,
         });
     }
-    let total = total.ok_or_else(|| FitError::Data("the model returned no outputs".into()))?;
-    Ok((total, values))
+    Ok(sum)
+}
+
+/// The total loss `Σ_o w_o · L_o` of per-output losses and their `loss_weights`, in output order.
+///
+/// # Errors
+/// No outputs, or losses of different shapes.
+pub(crate) fn weighted_sum(
+    losses: impl IntoIterator<Item = DynTensor>,
+    weights: impl IntoIterator<Item = f64>,
+) -> Result<DynTensor> {
+    add_all(losses.into_iter().zip(weights).map(|(l, w)| l.map(|t| t.mul_scalar(w))))?
+        .ok_or_else(|| FitError::Data("the model returned no outputs".into()))
 }
 
 /// The sample weight of output `i`: its own, the one shared by every output, or none.

@@ -12,7 +12,7 @@
 //! | `class_weight` | [`class_weight`] (training samples only, after the split) |
 //! | `batch_size`, `shuffle`, `seed`, `steps_per_epoch`, `validation_batch_size`, `validation_steps` | `batches` (a pass over the data, continued across epochs with `steps_per_epoch`) |
 //! | `epochs`, `initial_epoch`, `verbose`, `validation_freq` | [`train`] (the epoch loop) and [`progress`] |
-//! | `accumulation_steps` | [`train`], which hands each batch to `accumulate` (micro-batches, exact shares) |
+//! | `accumulation_steps`, `devices` | [`train`], which hands each batch to `step`: one step routine, the batch whole, in micro-batches or in shards over devices (exact shares) |
 //! | loss per output, `loss_weights`, metrics, optimizer, learning rate | [`compile`] and [`metrics`]; each batch's loss is `compile_loss`'s (Keras's `CompileLoss`), the epoch's means are `trackers`' |
 //! | `callbacks` | [`callbacks`] |
 //! | the returned history | [`history`] |
@@ -23,7 +23,6 @@
 //! The reported epoch loss is Keras's: the mean of the per-batch total losses weighted by batch
 //! size (not by Σ sample_weight, nor by the number of unmasked elements).
 
-mod accumulate;
 mod batches;
 pub mod callbacks;
 pub mod class_weight;
@@ -41,6 +40,7 @@ pub mod predict;
 pub mod progress;
 #[cfg(feature = "remote")]
 pub mod remote;
+mod step;
 mod trackers;
 pub mod train;
 

@@ -5,19 +5,17 @@
 use std::collections::BTreeMap;
 
 use burn::data::dataloader::DataLoader;
-use burn::optim::GradientsParams;
 
-use crate::accumulate::accumulated_step;
 use crate::batches::{Batches, LoaderBatches, MemoryBatches, TrainBatches, loader_batches, memory_batches};
 use crate::callbacks::{Callback, Context};
 use crate::compile::Compiled;
-use crate::compile_loss::batch_losses;
 use crate::data::Dataset;
 use crate::error::{FitError, Result};
 use crate::evaluate::evaluate_batches;
 use crate::history::History;
 use crate::model::Model;
 use crate::progress::Progress;
+use crate::step::{Split, train_step};
 use crate::trackers::Trackers;
 
 /// Keras's `validation_freq`: on which epochs `fit` validates.
@@ -107,7 +105,7 @@ pub struct FitOptions {
     /// batch is split into one contiguous shard per device (sizes differ by at most one), the
     /// shards run forward and backward concurrently, and the gradients combine exactly through
     /// the loss partials — the same step as one device on the whole batch, for every reduction
-    /// (see `parallel.rs`). The model and the data live on the main device (the first of these,
+    /// (see `step.rs`). The model and the data live on the main device (the first of these,
     /// normally); parameters are updated there and copied to the others each step. Each device
     /// must be an autodiff device (`Device::flex().autodiff()`, a remote one with `.autodiff()`).
     pub devices: Vec<burn::tensor::Device>,
@@ -169,34 +167,57 @@ impl FitOptions {
         }
         Ok(())
     }
-}
 
-/// What callbacks may change: the learning rate, the stop flag, the model to return.
-struct State<'a, M> {
-    lr: f64,
-    stop: &'a mut bool,
-    replace: &'a mut Option<M>,
-}
-
-/// Calls `f` on every callback with a [`Context`] over the current model and state.
-fn notify<M>(
-    callbacks: &mut [&mut dyn Callback<M>],
-    model: &M,
-    history: &History,
-    state: &mut State<'_, M>,
-    f: impl Fn(&mut dyn Callback<M>, &mut Context<'_, M>) -> Result<()>,
-) -> Result<()> {
-    for cb in callbacks.iter_mut() {
-        let mut ctx = Context {
-            model,
-            learning_rate: &mut state.lr,
-            stop_training: state.stop,
-            replace_model: state.replace,
-            history,
-        };
-        f(&mut **cb, &mut ctx)?;
+    /// How each batch is cut for its step: over the devices when there are several, else into
+    /// micro-batches when accumulating, else whole ([`FitOptions::check`] refuses both at once).
+    fn split(&self) -> Split<'_> {
+        if self.devices.len() > 1 {
+            Split::Devices(&self.devices)
+        } else if self.accumulation_steps > 1 {
+            Split::MicroBatches(self.accumulation_steps)
+        } else {
+            Split::Whole
+        }
     }
-    Ok(())
+}
+
+/// The callbacks, and what they may change, in one place: the learning rate (the compiled
+/// optimizer's), the stop flag and the model to return.
+struct Hooks<'a, 'c, M> {
+    callbacks: &'a mut [&'c mut dyn Callback<M>],
+    stop: bool,
+    replace: Option<M>,
+}
+
+impl<M> Hooks<'_, '_, M> {
+    /// Whether some callback reads the batch logs.
+    fn want_batch_logs(&self) -> bool {
+        self.callbacks.iter().any(|c| c.wants_batch_logs())
+    }
+
+    /// Calls `f` on every callback, in order, with a [`Context`] over `model`; the learning rate
+    /// they leave is the optimizer's from then on (unless one of them fails).
+    fn notify(
+        &mut self,
+        compiled: &mut Compiled,
+        model: &M,
+        history: &History,
+        f: impl Fn(&mut dyn Callback<M>, &mut Context<'_, M>) -> Result<()>,
+    ) -> Result<()> {
+        let mut lr = compiled.learning_rate;
+        for cb in self.callbacks.iter_mut() {
+            let mut ctx = Context {
+                model,
+                learning_rate: &mut lr,
+                stop_training: &mut self.stop,
+                replace_model: &mut self.replace,
+                history,
+            };
+            f(&mut **cb, &mut ctx)?;
+        }
+        compiled.learning_rate = lr;
+        Ok(())
+    }
 }
 
 /// Trains `model` on `data` (Keras's `Model.fit`), returning the trained model and its history.
@@ -286,10 +307,10 @@ fn train_loop<'d, const DI: usize, M: Model<DI>, V: Fn() -> Batches<'d, DI>>(
     options: &FitOptions,
     callbacks: &mut [&mut dyn Callback<M>],
 ) -> Result<(M, History)> {
+    let split = options.split();
+    let mut hooks = Hooks { callbacks, stop: false, replace: None };
     let mut model = model;
     let mut history = History::default();
-    let mut stop = false;
-    let mut replace: Option<M> = None;
     let mut last_steps = 0;
     for epoch in options.initial_epoch..options.epochs {
         let steps = source.begin_epoch(epoch);
@@ -306,26 +327,9 @@ fn train_loop<'d, const DI: usize, M: Model<DI>, V: Fn() -> Batches<'d, DI>>(
             seen += 1;
             trackers.ensure_outputs(compiled, batch.y.len())?;
             // The batch's loss stays on the device: read only when logs are wanted below.
-            let total = if options.devices.len() > 1 {
-                let (m, total) =
-                    crate::parallel::parallel_step(model, compiled, &batch, &options.devices, &mut trackers)?;
-                model = m;
-                total
-            } else if options.accumulation_steps > 1 {
-                let (m, total) = accumulated_step(model, compiled, &batch, options.accumulation_steps, &mut trackers)?;
-                model = m;
-                total
-            } else {
-                let preds = model.forward(batch.x.clone());
-                let (total, values) = batch_losses(compiled, &preds, &batch)?;
-                trackers.update(compiled, &batch, &preds, &total, &values)?;
-                let detached = total.clone().map(|t| t.detach());
-                let grads = total.into_padded().backward();
-                let grads = GradientsParams::from_grads(grads, &model);
-                model = compiled.optimizer.step(compiled.learning_rate, model, grads);
-                detached
-            };
-            let wanted = callbacks.iter().any(|c| c.wants_batch_logs());
+            let (m, total) = train_step(model, compiled, &batch, split, &mut trackers)?;
+            model = m;
+            let wanted = hooks.want_batch_logs();
             let mut batch_logs = BTreeMap::new();
             if wanted || progress.refresh_due(step) {
                 let logs = trackers.logs(compiled, "")?;
@@ -336,10 +340,8 @@ fn train_loop<'d, const DI: usize, M: Model<DI>, V: Fn() -> Batches<'d, DI>>(
                 }
             }
             progress.advance();
-            let mut state = State { lr: compiled.learning_rate, stop: &mut stop, replace: &mut replace };
-            notify(callbacks, &model, &history, &mut state, |cb, ctx| cb.on_batch_end(step, &batch_logs, ctx))?;
-            compiled.learning_rate = state.lr;
-            if stop {
+            hooks.notify(compiled, &model, &history, |cb, ctx| cb.on_batch_end(step, &batch_logs, ctx))?;
+            if hooks.stop {
                 break;
             }
         }
@@ -354,16 +356,12 @@ fn train_loop<'d, const DI: usize, M: Model<DI>, V: Fn() -> Batches<'d, DI>>(
             vectors.extend(val_vectors);
         }
         progress.finish(epoch, options.epochs, &logs);
-        let mut state = State { lr: compiled.learning_rate, stop: &mut stop, replace: &mut replace };
-        notify(callbacks, &model, &history, &mut state, |cb, ctx| cb.on_epoch_end(epoch, &logs, ctx))?;
-        compiled.learning_rate = state.lr;
+        hooks.notify(compiled, &model, &history, |cb, ctx| cb.on_epoch_end(epoch, &logs, ctx))?;
         history.push(epoch, &logs, &vectors);
-        if stop {
+        if hooks.stop {
             break;
         }
     }
-    let mut state = State { lr: compiled.learning_rate, stop: &mut stop, replace: &mut replace };
-    notify(callbacks, &model, &history, &mut state, |cb, ctx| cb.on_train_end(ctx))?;
-    compiled.learning_rate = state.lr;
-    Ok((replace.unwrap_or(model), history))
+    hooks.notify(compiled, &model, &history, |cb, ctx| cb.on_train_end(ctx))?;
+    Ok((hooks.replace.unwrap_or(model), history))
 }
