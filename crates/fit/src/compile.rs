@@ -1,6 +1,6 @@
 //! `compile`: a loss per output, `loss_weights`, metrics, and burn's optimizer.
 //!
-//! As Keras 3's `CompileLoss` (specification §3.1): the total loss is
+//! As Keras 3's `CompileLoss` (docs/keras-semantics.md §3.1): the total loss is
 //! `Σ_i loss_weight_i · L_i`, each `L_i` already reduced by its own loss's reduction; a single
 //! loss given for a multi-output model is used for every output; `loss_weights` must have one
 //! entry per loss.

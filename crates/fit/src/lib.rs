@@ -2,7 +2,7 @@
 //!
 //! Keras-style training on burn with objectives' losses: compile a model with a loss per output,
 //! `loss_weights` and metrics; `fit` it with sample or class weights, validation, callbacks and a
-//! progress bar; `evaluate` and `predict`. The numbers follow Keras 3 (specification §3).
+//! progress bar; `evaluate` and `predict`. The numbers follow Keras 3 (docs/keras-semantics.md §3).
 //!
 //! Which module owns each `fit()` argument (as Keras's `epoch_iterator.py` says of its own):
 //!
