@@ -6,7 +6,7 @@ use burn::tensor::{Int, Tensor};
 
 use crate::dyn_tensor::{DynTensor, MAX_RANK, padded};
 use crate::error::{LossError, Result};
-use crate::shape::squeeze_or_expand_to_same_rank;
+use crate::shape::{squeeze_or_expand_to_same_rank, unravel};
 
 /// Checks that every label is an integer in `[0, classes)` (or equals `ignore`), reading them
 /// back from the device. Keras on JAX silently gives a zero loss for an out-of-range label; we
@@ -30,17 +30,6 @@ pub(crate) fn check_labels(loss: &str, labels: &DynTensor, classes: usize, ignor
         }
     }
     Ok(())
-}
-
-fn unravel(mut i: usize, shape: &[usize]) -> Vec<usize> {
-    let mut pos = vec![0; shape.len()];
-    for (k, &d) in shape.iter().enumerate().rev() {
-        if d > 0 {
-            pos[k] = i % d;
-            i /= d;
-        }
-    }
-    pos
 }
 
 /// One-hot encodes `labels` (shape `S`) into the shape `target` (= `S` with a class axis of

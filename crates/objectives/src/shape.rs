@@ -172,6 +172,18 @@ impl<'de> serde::Deserialize<'de> for Axes {
     }
 }
 
+/// The multi-index of flat (row-major) position `i` in `shape`: where an error points.
+pub(crate) fn unravel(mut i: usize, shape: &[usize]) -> Vec<usize> {
+    let mut pos = vec![0; shape.len()];
+    for (d, &n) in shape.iter().enumerate().rev() {
+        if n > 0 {
+            pos[d] = i % n;
+            i /= n;
+        }
+    }
+    pos
+}
+
 /// Sums `x` over `axes` (`None`: every axis, giving a scalar).
 pub(crate) fn sum_over(x: DynTensor, axes: &Option<Vec<usize>>) -> DynTensor {
     match axes {

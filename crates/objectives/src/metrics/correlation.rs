@@ -10,8 +10,7 @@ use burn::tensor::TensorData;
 use serde::{Deserialize, Serialize};
 
 use super::host::Host;
-use super::reduction::{SampleFn, wrapped_entry};
-use super::registry::{Inputs, MetricEntry};
+use super::mean::SampleFn;
 use crate::dyn_tensor::DynTensor;
 use crate::error::{LossError, Result};
 use crate::shape::same_rank_shapes;
@@ -169,17 +168,9 @@ impl SampleFn for ConcordanceCorrelation {
     }
 }
 
-/// The family's registry entries.
-pub fn entries() -> Vec<MetricEntry> {
-    vec![
-        wrapped_entry::<PearsonCorrelation>(&[], Inputs::Regression, &[r#"{"axis": 1}"#]),
-        wrapped_entry::<ConcordanceCorrelation>(&[], Inputs::Regression, &[r#"{"axis": 1}"#]),
-    ]
-}
-
 #[cfg(test)]
 mod tests {
-    use super::super::Metric;
+    use super::super::metric::Metric;
     use super::*;
     use crate::testing::d2;
 

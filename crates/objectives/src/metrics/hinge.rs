@@ -4,8 +4,7 @@
 //! `axis` is objectives' extension (default -1, Keras's behaviour, not written to the config):
 //! the axis the loss reduces (the class axis of `CategoricalHinge`).
 
-use super::reduction::{loss_axis_metric, wrapped_entry};
-use super::registry::{Inputs, MetricEntry};
+use super::mean::loss_axis_metric;
 
 loss_axis_metric!(
     /// `keras.metrics.Hinge`: the weighted mean over samples of [`crate::hinge()`],
@@ -70,18 +69,9 @@ loss_axis_metric!(
     CategoricalHingeConfig
 );
 
-/// The family's registry entries.
-pub fn entries() -> Vec<MetricEntry> {
-    vec![
-        wrapped_entry::<Hinge>(&[], Inputs::Binary, &[r#"{"axis": 1}"#]),
-        wrapped_entry::<SquaredHinge>(&[], Inputs::Binary, &[r#"{"axis": 1}"#]),
-        wrapped_entry::<CategoricalHinge>(&[], Inputs::Categorical, &[r#"{"axis": 1}"#]),
-    ]
-}
-
 #[cfg(test)]
 mod tests {
-    use super::super::Metric;
+    use super::super::metric::Metric;
     use crate::testing::d2;
 
     fn get(name: &str) -> Box<dyn Metric> {

@@ -9,11 +9,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::config;
-use super::host::Host;
-use super::reduction::{Reduce, SampleFn, broadcast_to, mean_result, mean_update, mean_variables, wrapped_entry};
-use super::registry::{Inputs, MetricEntry};
+use super::host::{Host, broadcast_to};
+use super::mean::{Reduce, SampleFn, mean_result, mean_update, mean_variables};
+use super::metric::{MetricClass, MetricObject, MetricValue, StatefulMetric};
 use super::state::{State, Variable};
-use super::{Metric, MetricObject, MetricValue, StatefulMetric};
 use crate::args::check_smoothing;
 use crate::dyn_tensor::{DynTensor, broadcast_shapes};
 use crate::error::{LossError, Result};
@@ -275,44 +274,23 @@ fn masked_weight(weight: &Host, mask: &Host) -> Result<Host> {
     Host::new(shape, m.iter().zip(&w).map(|(m, w)| (m * w) as f32).collect())
 }
 
-fn build_scce(config: &Map<String, Value>) -> Result<Box<dyn Metric>> {
-    let (name, f) = config::split::<SparseCategoricalCrossentropy>(SCCE, config)?;
-    Ok(Box::new(MetricObject::named(f, name.unwrap_or_else(|| SCCE_NAME.into()))))
-}
+impl MetricClass for SparseCategoricalCrossentropy {
+    const CLASS: &'static str = SCCE;
+    type Metric = SparseCategoricalCrossentropy;
 
-/// The family's registry entries.
-pub fn entries() -> Vec<MetricEntry> {
-    vec![
-        wrapped_entry::<KLDivergence>(&[], Inputs::Categorical, &[r#"{"axis": 1}"#]),
-        wrapped_entry::<Poisson>(&[], Inputs::Positive, &[r#"{"axis": 1}"#]),
-        wrapped_entry::<BinaryCrossentropy>(
-            &["bce", "BCE"],
-            Inputs::Binary,
-            &[r#"{"from_logits": true}"#, r#"{"label_smoothing": 0.2}"#, r#"{"axis": 1}"#],
-        ),
-        wrapped_entry::<CategoricalCrossentropy>(
-            &[],
-            Inputs::Categorical,
-            &[
-                r#"{"from_logits": true}"#,
-                r#"{"label_smoothing": 0.1}"#,
-                r#"{"from_logits": true, "label_smoothing": 0.2}"#,
-            ],
-        ),
-        MetricEntry {
-            class_name: SCCE,
-            aliases: &[],
-            inputs: Inputs::Sparse,
-            variants: &[r#"{"from_logits": true}"#, r#"{"ignore_class": 0}"#],
-            required: false,
-            build: build_scce,
-        },
-    ]
+    fn metric(self) -> Result<MetricObject<SparseCategoricalCrossentropy>> {
+        Ok(MetricObject::new(self))
+    }
+
+    fn from_config(config: &Map<String, Value>) -> Result<(Option<String>, Self)> {
+        config::split(SCCE, config)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::metric::Metric;
     use crate::testing::d2;
 
     fn d1(v: &[f32]) -> DynTensor {

@@ -12,13 +12,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::config::{self, input_error, invalid};
-use super::host::Host;
-use super::reduction::{
-    Reduce, SampleFn, broadcast_to, loss_axis_metric, mean_result, mean_update, mean_variables, wrapped_entry,
-};
-use super::registry::{Inputs, MetricEntry};
+use super::host::{Host, broadcast_to};
+use super::mean::{NoArgs, Reduce, SampleFn, loss_axis_metric, mean_result, mean_update, mean_variables};
+use super::metric::{MetricClass, MetricObject, MetricValue, StatefulMetric};
 use super::state::{State, Variable};
-use super::{Metric, MetricObject, MetricValue, StatefulMetric};
 use crate::dyn_tensor::DynTensor;
 use crate::error::{LossError, Result};
 use crate::shape::same_rank_shapes;
@@ -227,9 +224,18 @@ impl StatefulMetric for RootMeanSquaredError {
     }
 }
 
-fn build_rmse(config: &Map<String, Value>) -> Result<Box<dyn Metric>> {
-    let (name, super::reduction::NoArgs {}) = config::split("RootMeanSquaredError", config)?;
-    Ok(Box::new(MetricObject::named(RootMeanSquaredError, name.unwrap_or_else(|| "root_mean_squared_error".into()))))
+impl MetricClass for RootMeanSquaredError {
+    const CLASS: &'static str = "RootMeanSquaredError";
+    type Metric = RootMeanSquaredError;
+
+    fn metric(self) -> Result<MetricObject<RootMeanSquaredError>> {
+        Ok(MetricObject::new(self))
+    }
+
+    fn from_config(config: &Map<String, Value>) -> Result<(Option<String>, Self)> {
+        let (name, NoArgs {}) = config::split(Self::CLASS, config)?;
+        Ok((name, RootMeanSquaredError))
+    }
 }
 
 /// How `R2Score` aggregates the per-output scores (Keras's `class_aggregation`).
@@ -243,26 +249,9 @@ pub enum ClassAggregation {
     VarianceWeightedAverage,
 }
 
-/// Keras's arguments of `R2Score`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct R2ScoreArgs {
-    /// `"uniform_average"` (default), `"variance_weighted_average"`, or `null` (one score per
-    /// output: a vector result).
-    pub class_aggregation: Option<ClassAggregation>,
-    /// The number of independent regressors `p` of the adjusted R² (0: the plain R²).
-    pub num_regressors: i64,
-}
-
-impl Default for R2ScoreArgs {
-    fn default() -> Self {
-        Self { class_aggregation: Some(ClassAggregation::UniformAverage), num_regressors: 0 }
-    }
-}
-
 /// `keras.metrics.R2Score`, the coefficient of determination of each output (column) of
 /// rank-2 `(batch, outputs)` inputs, with Keras's variables (`num_samples`, and per output
-/// `squared_sum`, `sum`, `residual`, `count`, created on the first update as Keras builds them):
+/// `squared_sum`, `sum`, `residual`, `count`, built on the first update as Keras builds them):
 ///
 /// ```text
 /// mean = Σ w·y / Σ w      total = Σ w·y² − Σ w·y · mean      raw = 1 − Σ w·(y − ŷ)² / total
@@ -274,113 +263,98 @@ impl Default for R2ScoreArgs {
 ///
 /// ```
 /// use objectives::prelude::*;
+/// use objectives::metrics::{Metric, MetricClass};
+/// use objectives::metrics::regression::R2Score;
 /// let d = Device::flex();
-/// let mut m = objectives::metrics::get("r2_score")?;
+/// let mut m = R2Score::default().metric()?;
 /// let t: DynTensor = Tensor::<2>::from_floats([[1.], [4.], [3.]], &d).into();
 /// let p: DynTensor = Tensor::<2>::from_floats([[2.], [4.], [4.]], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert!((m.result().scalar()? - 0.57142854).abs() < 1e-6);
 /// # Ok::<(), objectives::LossError>(())
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct R2Score {
-    args: R2ScoreArgs,
-    name: String,
-    state: State,
+    /// `"uniform_average"` (default), `"variance_weighted_average"`, or `null` (one score per
+    /// output: a vector result).
+    pub class_aggregation: Option<ClassAggregation>,
+    /// The number of independent regressors `p` of the adjusted R² (0: the plain R²).
+    pub num_regressors: i64,
+}
+
+impl Default for R2Score {
+    fn default() -> Self {
+        Self { class_aggregation: Some(ClassAggregation::UniformAverage), num_regressors: 0 }
+    }
 }
 
 const R2: &str = "R2Score";
 
-impl R2Score {
-    /// An `R2Score` named `"r2_score"`.
-    ///
+impl MetricClass for R2Score {
+    const CLASS: &'static str = R2;
+    type Metric = R2Score;
+
     /// # Errors
     /// [`LossError::InvalidConfig`] for a negative `num_regressors`.
-    pub fn new(args: R2ScoreArgs) -> Result<Self> {
-        Self::named(args, "r2_score".into())
-    }
-
-    fn named(args: R2ScoreArgs, name: String) -> Result<Self> {
-        if args.num_regressors < 0 {
+    fn metric(self) -> Result<MetricObject<R2Score>> {
+        if self.num_regressors < 0 {
             return Err(invalid(
                 R2,
                 format!(
                     "Invalid value for argument `num_regressors`: expected a value >= 0, received {}",
-                    args.num_regressors
+                    self.num_regressors
                 ),
             ));
         }
-        Ok(Self { args, name, state: State::new(vec![Variable::zeros("num_samples", &[])]) })
+        Ok(MetricObject::new(self))
     }
 
-    fn built_layout(classes: usize) -> Vec<Variable> {
-        vec![
-            Variable::zeros("num_samples", &[]),
-            Variable::zeros("squared_sum", &[classes]),
-            Variable::zeros("sum", &[classes]),
-            Variable::zeros("residual", &[classes]),
-            Variable::zeros("count", &[classes]),
-        ]
-    }
-
-    /// The number of outputs, once built.
-    fn classes(&self) -> Option<usize> {
-        self.state.vars.get(1).map(|v| v.cells.len())
-    }
-
-    fn from_config(config: &Map<String, Value>) -> Result<Box<dyn Metric>> {
-        let (name, args) = config::split::<R2ScoreArgs>(R2, config)?;
-        Ok(Box::new(Self::named(args, name.unwrap_or_else(|| "r2_score".into()))?))
-    }
-
-    fn raw_scores(&self) -> (Vec<f64>, Vec<f64>) {
-        let (Some(sq), Some(sum), Some(res), Some(count)) =
-            (self.state.vars.get(1), self.state.vars.get(2), self.state.vars.get(3), self.state.vars.get(4))
-        else {
-            return (vec![], vec![]);
-        };
-        let mut raw = Vec::with_capacity(sum.cells.len());
-        let mut totals = Vec::with_capacity(sum.cells.len());
-        for i in 0..sum.cells.len() {
-            let (s, q, r, c) =
-                (sum.cells[i].value(), sq.cells[i].value(), res.cells[i].value(), count.cells[i].value());
-            let mean = s / c;
-            let total = q - s * mean;
-            let score = 1.0 - r / total;
-            raw.push(if score.is_infinite() { 0.0 } else { score });
-            totals.push(total);
-        }
-        (raw, totals)
+    fn from_config(config: &Map<String, Value>) -> Result<(Option<String>, Self)> {
+        config::split(R2, config)
     }
 }
 
-impl Metric for R2Score {
+/// The per-output raw scores and total sums of squares of a built state (empty before).
+fn raw_scores(state: &State) -> (Vec<f64>, Vec<f64>) {
+    let (Some(sq), Some(sum), Some(res), Some(count)) =
+        (state.vars.get(1), state.vars.get(2), state.vars.get(3), state.vars.get(4))
+    else {
+        return (vec![], vec![]);
+    };
+    let mut raw = Vec::with_capacity(sum.cells.len());
+    let mut totals = Vec::with_capacity(sum.cells.len());
+    for i in 0..sum.cells.len() {
+        let (s, q, r, c) = (sum.cells[i].value(), sq.cells[i].value(), res.cells[i].value(), count.cells[i].value());
+        let mean = s / c;
+        let total = q - s * mean;
+        let score = 1.0 - r / total;
+        raw.push(if score.is_infinite() { 0.0 } else { score });
+        totals.push(total);
+    }
+    (raw, totals)
+}
+
+impl StatefulMetric for R2Score {
     fn class_name(&self) -> &str {
         R2
     }
 
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn set_name(&mut self, name: String) {
-        self.name = name;
+    fn default_name(&self) -> String {
+        "r2_score".into()
     }
 
     fn config(&self) -> Map<String, Value> {
-        let mut m = Map::new();
-        m.insert("name".into(), Value::String(self.name.clone()));
-        m.insert("dtype".into(), Value::String("float32".into()));
-        m.extend(config::to_map(&self.args));
-        m
+        config::to_map(self)
     }
 
-    fn update_state(
-        &mut self,
-        y_true: &DynTensor,
-        y_pred: &DynTensor,
-        sample_weight: Option<&DynTensor>,
-    ) -> Result<()> {
+    /// Unbuilt: `num_samples` only.
+    fn variables(&self) -> Vec<Variable> {
+        vec![Variable::zeros("num_samples", &[])]
+    }
+
+    /// The number of outputs, `y_true`'s second axis (the inputs must be rank 2 and of one shape).
+    fn build_size(&self, built: Option<usize>, y_true: &DynTensor, y_pred: &DynTensor) -> Result<Option<usize>> {
         let (ts, ps) = same_rank_shapes(y_true.shape(), y_pred.shape());
         if ts.len() != 2 || ps.len() != 2 {
             return Err(input_error(
@@ -393,17 +367,39 @@ impl Metric for R2Score {
                 ),
             ));
         }
-        let (t, p) = aligned_pair(R2, y_true, y_pred)?;
-        let (batch, classes) = (t.shape[0], t.shape[1]);
-        if let Some(c) = self.classes()
+        if ts != ps {
+            return Err(LossError::ShapeMismatch {
+                loss: R2.to_string(),
+                y_true: y_true.shape().to_vec(),
+                y_pred: y_pred.shape().to_vec(),
+            });
+        }
+        let classes = ts[1];
+        if let Some(c) = built
             && c != classes
         {
             return Err(input_error(
                 R2,
-                format!("R2Score was built for {c} outputs; this batch has {classes} (shape {:?})", t.shape),
+                format!("R2Score was built for {c} outputs; this batch has {classes} (shape {ts:?})"),
             ));
         }
-        let weights: Vec<f32> = match sample_weight {
+        Ok(Some(classes))
+    }
+
+    fn built_variables(&self, classes: usize) -> Result<Vec<Variable>> {
+        Ok(vec![
+            Variable::zeros("num_samples", &[]),
+            Variable::zeros("squared_sum", &[classes]),
+            Variable::zeros("sum", &[classes]),
+            Variable::zeros("residual", &[classes]),
+            Variable::zeros("count", &[classes]),
+        ])
+    }
+
+    fn update(&self, delta: &mut State, y_true: &DynTensor, y_pred: &DynTensor, w: Option<&DynTensor>) -> Result<()> {
+        let (t, p) = aligned_pair(R2, y_true, y_pred)?;
+        let (batch, classes) = (t.shape[0], t.shape[1]);
+        let weights: Vec<f32> = match w {
             None => vec![1.0; t.data.len()],
             Some(w) => {
                 let w = Host::read(w)?;
@@ -420,7 +416,6 @@ impl Metric for R2Score {
                 b.into_iter().map(|x| x as f32).collect()
             }
         };
-        let mut delta = State::new(Self::built_layout(classes));
         for (i, ((&y, &yp), &w)) in t.data.iter().zip(&p.data).zip(&weights).enumerate() {
             let c = i % classes;
             // float32 element-wise, as Keras; the column sums are exact.
@@ -432,12 +427,12 @@ impl Metric for R2Score {
             delta.var_mut(4).cells[c].add(f64::from(w));
         }
         delta.var_mut(0).cells[0].add_count(t.data.len() as u64);
-        self.merge_state(&delta)
+        Ok(())
     }
 
-    fn result(&self) -> MetricValue {
-        let (raw, totals) = self.raw_scores();
-        let mut r2 = match self.args.class_aggregation {
+    fn result(&self, state: &State) -> MetricValue {
+        let (raw, totals) = raw_scores(state);
+        let mut r2 = match self.class_aggregation {
             None => raw,
             Some(ClassAggregation::UniformAverage) => vec![raw.iter().sum::<f64>() / raw.len() as f64],
             Some(ClassAggregation::VarianceWeightedAverage) => {
@@ -445,83 +440,24 @@ impl Metric for R2Score {
                 vec![weighted / totals.iter().sum::<f64>()]
             }
         };
-        let n = self.state.var(0).scalar();
-        let p = self.args.num_regressors as f64;
+        let n = state.var(0).scalar();
+        let p = self.num_regressors as f64;
         // Keras warns and falls back to the plain R² when p ≥ n − 1.
-        if self.args.num_regressors != 0 && p < n - 1.0 {
+        if self.num_regressors != 0 && p < n - 1.0 {
             r2.iter_mut().for_each(|r| *r = 1.0 - (1.0 - *r) * (n - 1.0) / (n - p - 1.0));
         }
-        match self.args.class_aggregation {
+        match self.class_aggregation {
             None => MetricValue::Vector(r2),
             Some(_) => MetricValue::Scalar(r2.first().copied().unwrap_or(f64::NAN)),
         }
     }
-
-    fn reset_state(&mut self) {
-        // A fresh metric, unbuilt (Keras keeps the built variables, zeroed, and would refuse a
-        // different number of outputs afterwards; objectives lets the next update build it again).
-        self.state = State::new(vec![Variable::zeros("num_samples", &[])]);
-    }
-
-    fn state(&self) -> &State {
-        &self.state
-    }
-
-    fn merge_state(&mut self, other: &State) -> Result<()> {
-        let name = self.name.clone();
-        let unbuilt = |s: &State| s.vars.len() == 1;
-        if !unbuilt(&self.state) || unbuilt(other) {
-            return self.state.merge(other, &name);
-        }
-        // The first built state builds this one (Keras builds on the first update).
-        let classes = other.vars.get(1).map_or(0, |v| v.cells.len());
-        let mut built = State::new(Self::built_layout(classes));
-        built.merge(other, &name)?;
-        built.var_mut(0).cells[0].merge(&self.state.var(0).cells[0]);
-        self.state = built;
-        Ok(())
-    }
-
-    fn clone_box(&self) -> Box<dyn Metric> {
-        Box::new(self.clone())
-    }
-}
-
-/// The family's registry entries.
-pub fn entries() -> Vec<MetricEntry> {
-    vec![
-        wrapped_entry::<MeanSquaredError>(&["mse", "MSE"], Inputs::Regression, &[r#"{"axis": 1}"#]),
-        wrapped_entry::<MeanAbsoluteError>(&["mae", "MAE"], Inputs::Regression, &[r#"{"axis": 1}"#]),
-        wrapped_entry::<MeanAbsolutePercentageError>(&["mape", "MAPE"], Inputs::Positive, &[r#"{"axis": 1}"#]),
-        wrapped_entry::<MeanSquaredLogarithmicError>(&["msle", "MSLE"], Inputs::Positive, &[r#"{"axis": 1}"#]),
-        wrapped_entry::<LogCoshError>(&[], Inputs::Regression, &[r#"{"axis": 1}"#]),
-        wrapped_entry::<CosineSimilarity>(&[], Inputs::Regression, &[r#"{"axis": 1}"#]),
-        MetricEntry {
-            class_name: "RootMeanSquaredError",
-            aliases: &[],
-            inputs: Inputs::Regression,
-            variants: &[],
-            required: false,
-            build: build_rmse,
-        },
-        MetricEntry {
-            class_name: R2,
-            aliases: &[],
-            inputs: Inputs::Regression,
-            variants: &[
-                r#"{"class_aggregation": null}"#,
-                r#"{"class_aggregation": "variance_weighted_average"}"#,
-                r#"{"class_aggregation": "uniform_average", "num_regressors": 1}"#,
-            ],
-            required: false,
-            build: R2Score::from_config,
-        },
-    ]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::entry::Inputs;
+    use crate::metrics::metric::Metric;
     use crate::testing::d2;
 
     fn d1(v: &[f32]) -> DynTensor {
@@ -648,13 +584,28 @@ mod tests {
             x = (x * 7.13 + 0.29).fract();
             x
         };
-        let families = [
-            entries(),
-            super::super::probabilistic::entries(),
-            super::super::hinge::entries(),
-            super::super::correlation::entries(),
+        // The classes of the regression, probabilistic, hinge and correlation families.
+        let classes = [
+            "MeanSquaredError",
+            "MeanAbsoluteError",
+            "MeanAbsolutePercentageError",
+            "MeanSquaredLogarithmicError",
+            "LogCoshError",
+            "CosineSimilarity",
+            "RootMeanSquaredError",
+            "R2Score",
+            "KLDivergence",
+            "Poisson",
+            "BinaryCrossentropy",
+            "CategoricalCrossentropy",
+            "SparseCategoricalCrossentropy",
+            "Hinge",
+            "SquaredHinge",
+            "CategoricalHinge",
+            "PearsonCorrelation",
+            "ConcordanceCorrelation",
         ];
-        for e in families.iter().flatten() {
+        for e in classes.iter().map(|c| super::super::registry::lookup(c).unwrap()) {
             for config in e.configs().unwrap() {
                 let (t, p): (Vec<f32>, Vec<f32>) = (0..rows * c).map(|_| (next(), next())).unzip();
                 let (t, ts): (Vec<f32>, Vec<usize>) = match e.inputs {

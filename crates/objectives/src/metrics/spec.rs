@@ -1,7 +1,8 @@
 //! A metric as `compile` takes it: a name or an object, resolved against an output's shapes as
 //! Keras 3's `compile_utils.get_metric` does.
 
-use super::{Metric, registry};
+use super::metric::{Metric, MetricObject, StatefulMetric};
+use super::registry;
 use crate::error::Result;
 
 /// A metric in a `compile(metrics=[…])` list: a name (`"mae"`, `"accuracy"`, `"auc"`) or a
@@ -32,8 +33,8 @@ impl From<Box<dyn Metric>> for MetricSpec {
     }
 }
 
-impl<K: super::StatefulMetric> From<super::MetricObject<K>> for MetricSpec {
-    fn from(m: super::MetricObject<K>) -> Self {
+impl<K: StatefulMetric> From<MetricObject<K>> for MetricSpec {
+    fn from(m: MetricObject<K>) -> Self {
         MetricSpec::Object(Box::new(m))
     }
 }

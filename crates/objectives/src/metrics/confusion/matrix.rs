@@ -19,8 +19,7 @@ use crate::dyn_tensor::DynTensor;
 use crate::error::{LossError, Result};
 use crate::metrics::config::input_error;
 use crate::metrics::exact::ExactSum;
-use crate::metrics::host::Host;
-use crate::metrics::reduction::broadcast_to;
+use crate::metrics::host::{Host, broadcast_to};
 
 /// Keras's `metrics_utils.NEG_INF`: the threshold of a top-k metric without thresholds, and the
 /// value of the predictions outside the top k.
@@ -114,8 +113,6 @@ pub(crate) struct Counts {
     pub tn: Vec<ExactSum>,
     /// False negatives.
     pub fn_: Vec<ExactSum>,
-    /// Labels (columns): 1 unless `multi_label`.
-    pub labels: usize,
 }
 
 /// Keras's `squeeze_or_expand_to_same_rank(x1, x2)` (expand_rank_1 = True) on host arrays.
@@ -404,7 +401,6 @@ pub(crate) fn confusion_counts(
         fp: vec![ExactSum::default(); t * l],
         tn: vec![ExactSum::default(); t * l],
         fn_: vec![ExactSum::default(); t * l],
-        labels: l,
     };
     for col in 0..l {
         // Positive at sorted threshold j: buckets c > j; negative: buckets c <= j.
