@@ -213,7 +213,7 @@ pub enum LossError {
          float64"
     )]
     UnreliableF64 {
-        /// The device, as [`crate::device::describe`] gives it.
+        /// The device, as [`crate::backend::describe`] gives it.
         device: String,
         /// What was asked.
         what: String,
@@ -223,7 +223,7 @@ pub enum LossError {
     #[error("tensor data: {0}")]
     Data(String),
 
-    /// A NaN or infinity in an input, found by the opt-in check ([`crate::finite::CheckFinite`]).
+    /// A NaN or infinity in an input, found by the opt-in check ([`crate::losses::finite::CheckFinite`]).
     #[error(
         "{what} has a non-finite value {value} at index {index:?} (shape {shape:?}); clean or mask it \
          before the loss, or drop the check to let it propagate as Keras does"

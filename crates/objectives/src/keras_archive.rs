@@ -21,9 +21,9 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::error::{LossError, Result};
-use crate::loss::Loss;
+use crate::losses::loss::Loss;
+use crate::losses::registry::{from_keras_json, get};
 use crate::metrics::MetricSpec;
-use crate::registry::{from_keras_json, get};
 
 /// A value given once for the model, per output in order, or per output by name (Keras accepts
 /// all three for `loss`, `loss_weights` and `metrics`).

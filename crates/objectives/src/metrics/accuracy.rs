@@ -23,9 +23,9 @@ use serde::{Deserialize, Serialize};
 
 use super::host::{Host, argmax_along, split_axis, without_axis};
 use super::mean::SampleFn;
-use crate::dyn_tensor::{DynTensor, broadcast_shapes};
 use crate::error::{LossError, Result};
-use crate::shape::{same_rank_shapes, unravel};
+use crate::tensor::dyn_tensor::{DynTensor, broadcast_shapes};
+use crate::tensor::shape::{same_rank_shapes, unravel};
 
 /// Whether the target's score is in the top `k` of `row` (JAX's `in_top_k`: fewer than `k`
 /// scores strictly greater than the target's, a NaN counting as greater; a NaN target is out).

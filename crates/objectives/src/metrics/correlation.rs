@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use super::host::Host;
 use super::mean::SampleFn;
-use crate::dyn_tensor::DynTensor;
 use crate::error::{LossError, Result};
-use crate::shape::same_rank_shapes;
+use crate::tensor::dyn_tensor::DynTensor;
+use crate::tensor::shape::same_rank_shapes;
 
 /// `y_true` and `y_pred` aligned (ranks as Keras's `squeeze_or_expand_to_same_rank`, then one
 /// shape), with `axis` moved last: `(rows, row length, shape of the result)`.

@@ -82,7 +82,7 @@ mod tests {
     fn docstring_examples() {
         let t = d2(&[[0., 1.], [0., 0.]]);
         let p = d2(&[[0.6, 0.4], [0.4, 0.6]]);
-        let d = crate::device::test_device();
+        let d = crate::backend::test_device();
         let w = crate::DynTensor::from_data(burn::tensor::TensorData::new(vec![1f32, 0.], vec![2]), &d).unwrap();
         for (name, a, b) in [("hinge", 1.3, 1.1), ("squared_hinge", 1.86, 1.46), ("categorical_hinge", 1.4000001, 1.2)]
         {

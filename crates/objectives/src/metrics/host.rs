@@ -4,8 +4,8 @@
 use rayon::prelude::*;
 
 use super::config::input_error;
-use crate::dyn_tensor::DynTensor;
 use crate::error::{LossError, Result};
+use crate::tensor::dyn_tensor::DynTensor;
 
 /// A dense row-major f32 array on the host.
 #[derive(Clone, Debug, PartialEq)]

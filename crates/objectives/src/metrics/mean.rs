@@ -23,8 +23,8 @@ use super::config;
 use super::host::{Host, broadcast_to};
 use super::metric::{MetricClass, MetricObject, MetricValue, StatefulMetric, divide_no_nan};
 use super::state::{State, Variable};
-use crate::dyn_tensor::DynTensor;
 use crate::error::{LossError, Result};
+use crate::tensor::dyn_tensor::DynTensor;
 
 /// How the trailing axes of a sample's values are reduced: Keras's `reduce_fn`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -220,7 +220,7 @@ macro_rules! loss_axis_metric {
         pub struct $name {
             /// The axis the loss function reduces (objectives' extension; default -1, Keras's
             /// behaviour, which is not written to the config).
-            #[serde(skip_serializing_if = "crate::wrapper::is_last_axis")]
+            #[serde(skip_serializing_if = "crate::losses::wrapper::is_last_axis")]
             pub axis: i64,
         }
 

@@ -8,8 +8,8 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 use super::state::{State, Variable};
-use crate::dyn_tensor::DynTensor;
 use crate::error::{LossError as Error, Result};
+use crate::tensor::dyn_tensor::DynTensor;
 
 /// What [`Metric::result`] returns: a scalar, or a vector (Precision with a list of
 /// thresholds, F1 with `average=None`, IoU per class, …), as Keras returns them.

@@ -13,10 +13,10 @@ use super::host::{Host, broadcast_to};
 use super::mean::{Reduce, SampleFn, mean_result, mean_update, mean_variables};
 use super::metric::{MetricClass, MetricObject, MetricValue, StatefulMetric};
 use super::state::{State, Variable};
-use crate::args::check_smoothing;
-use crate::dyn_tensor::{DynTensor, broadcast_shapes};
 use crate::error::{LossError, Result};
-use crate::shape::align_weight_shapes;
+use crate::keras::args::check_smoothing;
+use crate::tensor::dyn_tensor::{DynTensor, broadcast_shapes};
+use crate::tensor::shape::align_weight_shapes;
 
 /// `keras.metrics.KLDivergence`: the weighted mean over samples of [`crate::kl_divergence`],
 /// `Σ_axis y_true · log(y_true / y_pred)` (both clipped to `[ε, 1]`).
@@ -35,7 +35,7 @@ use crate::shape::align_weight_shapes;
 #[serde(default, deny_unknown_fields)]
 pub struct KLDivergence {
     /// The axis summed over (objectives' extension; default -1, not written to the config).
-    #[serde(skip_serializing_if = "crate::wrapper::is_last_axis")]
+    #[serde(skip_serializing_if = "crate::losses::wrapper::is_last_axis")]
     pub axis: i64,
 }
 
@@ -70,7 +70,7 @@ impl SampleFn for KLDivergence {
 #[serde(default, deny_unknown_fields)]
 pub struct Poisson {
     /// The axis averaged over (objectives' extension; default -1, not written to the config).
-    #[serde(skip_serializing_if = "crate::wrapper::is_last_axis")]
+    #[serde(skip_serializing_if = "crate::losses::wrapper::is_last_axis")]
     pub axis: i64,
 }
 
@@ -111,7 +111,7 @@ pub struct BinaryCrossentropy {
     /// Label smoothing in `[0, 1]`.
     pub label_smoothing: f64,
     /// The axis averaged over (objectives' extension; default -1, not written to the config).
-    #[serde(skip_serializing_if = "crate::wrapper::is_last_axis")]
+    #[serde(skip_serializing_if = "crate::losses::wrapper::is_last_axis")]
     pub axis: i64,
 }
 
@@ -294,7 +294,7 @@ mod tests {
     use crate::testing::d2;
 
     fn d1(v: &[f32]) -> DynTensor {
-        let d = crate::device::test_device();
+        let d = crate::backend::test_device();
         DynTensor::from_data(burn::tensor::TensorData::new(v.to_vec(), vec![v.len()]), &d).unwrap()
     }
 

@@ -12,8 +12,8 @@ pub use super::mean::{NoArgs, Reduce, SampleFn, Wrapped};
 use super::mean::{mean_result, mean_update, mean_variables, samplewise};
 use super::metric::{MetricClass, MetricObject, MetricValue, StatefulMetric};
 use super::state::{State, Variable};
-use crate::dyn_tensor::DynTensor;
 use crate::error::Result;
+use crate::tensor::dyn_tensor::DynTensor;
 
 /// `keras.metrics.Mean`: the weighted mean of the values passed as `y_pred` (`y_true` is
 /// ignored), `Σ v·w / Σ w`.
@@ -184,7 +184,7 @@ impl MetricClass for MeanMetricWrapper {
                 format!("function keyword arguments {:?} are not supported; use the metric class instead", args),
             ));
         }
-        let loss = crate::registry::get(&fn_name).map_err(|_| {
+        let loss = crate::losses::registry::get(&fn_name).map_err(|_| {
             invalid(
                 "MeanMetricWrapper",
                 format!(

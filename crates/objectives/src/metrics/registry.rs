@@ -250,7 +250,7 @@ pub fn from_keras_json(value: &Value) -> Result<Box<dyn Metric>> {
         Value::String(name) => return get(name),
         other => other,
     };
-    let (class, config) = crate::registry::keras_envelope(obj, "metric", "keras.metrics", |m| {
+    let (class, config) = crate::keras::envelope::keras_envelope(obj, "metric", "keras.metrics", |m| {
         m == "keras.metrics" || m.starts_with("keras.src.metrics")
     })?;
     let entry = lookup(class).ok_or_else(|| LossError::UnknownMetric(class.to_string()))?;

@@ -16,9 +16,9 @@ use super::host::{Host, broadcast_to};
 use super::mean::{NoArgs, Reduce, SampleFn, loss_axis_metric, mean_result, mean_update, mean_variables};
 use super::metric::{MetricClass, MetricObject, MetricValue, StatefulMetric};
 use super::state::{State, Variable};
-use crate::dyn_tensor::DynTensor;
 use crate::error::{LossError, Result};
-use crate::shape::same_rank_shapes;
+use crate::tensor::dyn_tensor::DynTensor;
+use crate::tensor::shape::same_rank_shapes;
 
 loss_axis_metric!(
     /// `keras.metrics.MeanSquaredError` (`"mse"`): the weighted mean over samples of
@@ -461,7 +461,7 @@ mod tests {
     use crate::testing::d2;
 
     fn d1(v: &[f32]) -> DynTensor {
-        let d = crate::device::test_device();
+        let d = crate::backend::test_device();
         DynTensor::from_data(burn::tensor::TensorData::new(v.to_vec(), vec![v.len()]), &d).unwrap()
     }
 
@@ -534,7 +534,7 @@ mod tests {
     #[test]
     fn channels_first_axis() {
         // (B=1, C=2, L=2): mean over the channel axis per position.
-        let d = crate::device::test_device();
+        let d = crate::backend::test_device();
         let t = DynTensor::from_data(burn::tensor::TensorData::new(vec![0f32, 0., 0., 0.], vec![1, 2, 2]), &d).unwrap();
         let p = DynTensor::from_data(burn::tensor::TensorData::new(vec![1f32, 2., 3., 4.], vec![1, 2, 2]), &d).unwrap();
         let mut m = build("MeanSquaredError", serde_json::json!({"axis": 1}));
@@ -574,7 +574,7 @@ mod tests {
     /// on everything (state and result), and reset gives a fresh metric.
     #[test]
     fn family_entries_merge_exactly_and_reset() {
-        let d = crate::device::test_device();
+        let d = crate::backend::test_device();
         let mk = |data: Vec<f32>, shape: Vec<usize>| {
             DynTensor::from_data(burn::tensor::TensorData::new(data, shape), &d).unwrap()
         };

@@ -5,10 +5,10 @@
 //! the fused kernels ([`crate::fused`]), split/merge partials ([`crate::partial`]) and
 //! [`crate::explain()`] all read the plan or these rules; none restates them.
 
-use crate::dyn_tensor::{DynTensor, broadcast_shapes};
 use crate::error::{LossError, Result};
 use crate::reduce::Reduction;
-use crate::shape::align_weight_shapes;
+use crate::tensor::dyn_tensor::{DynTensor, broadcast_shapes};
+use crate::tensor::shape::align_weight_shapes;
 
 /// How a mask enters the weights.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,7 +29,7 @@ impl MaskRule {
         if averages_elements(reduction) { MaskRule::Rescale } else { MaskRule::Raw }
     }
 
-    /// The rule for a [`crate::partial::Partial`] of `reduction`.
+    /// The rule for a [`crate::reduce::partial::Partial`] of `reduction`.
     pub fn for_partial(reduction: Reduction) -> Self {
         if averages_elements(reduction) { MaskRule::Indicator } else { MaskRule::Raw }
     }

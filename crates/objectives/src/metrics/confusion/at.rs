@@ -5,11 +5,11 @@
 use serde_json::{Map, Value};
 
 use super::matrix::{Options, Thresholds, confusion_counts};
-use crate::dyn_tensor::DynTensor;
 use crate::error::Result;
 use crate::metrics::config::{self, invalid, to_snake_case};
 use crate::metrics::metric::{MetricClass, MetricObject, MetricValue, StatefulMetric};
 use crate::metrics::state::{State, Variable};
+use crate::tensor::dyn_tensor::DynTensor;
 
 /// Which constrained maximum an [`AtMetric`] computes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

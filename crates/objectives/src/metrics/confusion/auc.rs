@@ -4,11 +4,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::matrix::{EPSILON, Options, Thresholds, confusion_counts, is_evenly_distributed};
-use crate::dyn_tensor::DynTensor;
 use crate::error::Result;
 use crate::metrics::config::{self, input_error, invalid};
 use crate::metrics::metric::{MetricClass, MetricObject, MetricValue, StatefulMetric, divide_no_nan};
 use crate::metrics::state::{State, Variable};
+use crate::tensor::dyn_tensor::DynTensor;
 
 const CLASS: &str = "AUC";
 const VARIABLES: [&str; 4] = ["true_positives", "false_positives", "true_negatives", "false_negatives"];

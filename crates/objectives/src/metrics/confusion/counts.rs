@@ -5,12 +5,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::matrix::{NEG_INF, Options, Thresholds, check_threshold_range, confusion_counts, is_evenly_distributed};
-use crate::dyn_tensor::DynTensor;
 use crate::error::Result;
 use crate::metrics::config::{self, invalid, to_snake_case};
 use crate::metrics::exact::ExactSum;
 use crate::metrics::metric::{MetricClass, MetricObject, MetricValue, StatefulMetric, divide_no_nan};
 use crate::metrics::state::{State, Variable};
+use crate::tensor::dyn_tensor::DynTensor;
 
 /// Keras's `thresholds` argument: one threshold (a scalar result) or a list (a vector result, one
 /// value per threshold).

@@ -15,11 +15,11 @@
 
 use rayon::prelude::*;
 
-use crate::dyn_tensor::DynTensor;
 use crate::error::{LossError, Result};
 use crate::metrics::config::input_error;
 use crate::metrics::exact::ExactSum;
 use crate::metrics::host::{Host, broadcast_to};
+use crate::tensor::dyn_tensor::DynTensor;
 
 /// Keras's `metrics_utils.NEG_INF`: the threshold of a top-k metric without thresholds, and the
 /// value of the predictions outside the top k.

@@ -4,11 +4,11 @@ use burn::tensor::TensorData;
 use serde_json::{Map, Value, json};
 
 use super::*;
-use crate::dyn_tensor::DynTensor;
 use crate::metrics::{Metric, MetricClass, MetricValue, from_keras_json};
+use crate::tensor::dyn_tensor::DynTensor;
 
 fn t(shape: &[usize], data: &[f32]) -> DynTensor {
-    DynTensor::from_data(TensorData::new(data.to_vec(), shape.to_vec()), &crate::device::test_device()).unwrap()
+    DynTensor::from_data(TensorData::new(data.to_vec(), shape.to_vec()), &crate::backend::test_device()).unwrap()
 }
 
 fn build(class: &str, config: Value) -> Box<dyn Metric> {

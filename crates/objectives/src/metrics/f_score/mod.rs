@@ -50,8 +50,8 @@ use super::exact::ExactSum;
 use super::host::Host;
 use super::metric::{MetricClass, MetricObject, MetricValue, StatefulMetric};
 use super::state::{State, Variable};
-use crate::dyn_tensor::DynTensor;
 use crate::error::{LossError, Result};
+use crate::tensor::dyn_tensor::DynTensor;
 
 /// Keras's `backend.epsilon()`.
 const EPSILON: f64 = 1e-7;

@@ -1,6 +1,6 @@
 #![allow(clippy::unwrap_used)]
 use super::*;
-use crate::device::test_device;
+use crate::backend::test_device;
 use crate::metrics::metric::Metric;
 use burn::tensor::TensorData;
 
@@ -37,8 +37,8 @@ fn keras_sums(
     ws: &[usize],
     micro: bool,
 ) -> Option<Vec<Vec<f64>>> {
-    use crate::dyn_tensor::broadcast_shapes;
     use crate::metrics::host::broadcast_to;
+    use crate::tensor::dyn_tensor::broadcast_shapes;
     if ws.is_empty() {
         return None; // expand_dims(w, 1) of a 0-d array
     }

@@ -35,9 +35,9 @@ use super::exact::ExactSum;
 use super::host::{Host, argmax_slice, weights_per_value, with_slice, without_axis};
 use super::metric::{MetricClass, MetricObject, MetricValue, StatefulMetric};
 use super::state::{State, Variable};
-use crate::dyn_tensor::DynTensor;
 use crate::error::{LossError, Result};
-use crate::shape::unravel;
+use crate::tensor::dyn_tensor::DynTensor;
+use crate::tensor::shape::unravel;
 
 /// Keras's `backend.epsilon()`.
 const EPSILON: f64 = 1e-7;

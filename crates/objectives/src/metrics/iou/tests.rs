@@ -1,6 +1,6 @@
 #![allow(clippy::unwrap_used)]
 use super::*;
-use crate::device::test_device;
+use crate::backend::test_device;
 use crate::metrics::entry::{Inputs, MetricEntry};
 use crate::metrics::metric::Metric;
 use burn::tensor::TensorData;
