@@ -11,7 +11,7 @@
 //! use objectives::device::BackendName;
 //! let device = "flex".parse::<BackendName>()?.device()?;
 //! assert_eq!(objectives::device::describe(&device), "flex (burn's pure-Rust CPU backend)");
-//! # Ok::<(), objectives::LossError>(())
+//! # Ok::<(), objectives::Error>(())
 //! ```
 //!
 //! f64 on GPU backends: Debian 12's Mesa 22 software Vulkan driver sums f64 wrongly (a sum of
@@ -19,7 +19,7 @@
 //! `pow` return garbage (`exp(1) ≈ 7e-315`): Vulkan defines them for 16- and 32-bit floats only.
 //! [`f64_is_reliable`] probes a device once (known sums, and those functions at a few points) and
 //! losses asked to compute in f64 on a device that fails the probe return
-//! [`LossError::UnreliableF64`] instead of a wrong number. The accurate sums themselves never need
+//! [`Error::UnreliableF64`] instead of a wrong number. The accurate sums themselves never need
 //! f64 off the CPU: see [`crate::DynTensor::sum_all`].
 
 use std::collections::HashMap;
@@ -30,7 +30,7 @@ use std::sync::{Mutex, OnceLock};
 use burn::backend::DispatchDevice;
 use burn::tensor::{DType, Device, Tensor, TensorData};
 
-use crate::error::{LossError, Result};
+use crate::error::{Error, Result};
 pub use crate::tensor::place::host_device;
 use crate::tensor::place::is_host_cpu;
 
@@ -76,7 +76,7 @@ impl BackendName {
 
     /// The backend's default device (lazy: GPU runtimes open the adapter on first use).
     pub fn device(self) -> Result<Device> {
-        let missing = || LossError::BackendNotBuilt { backend: self.as_str() };
+        let missing = || Error::BackendNotBuilt { backend: self.as_str() };
         match self {
             #[cfg(feature = "flex")]
             BackendName::Flex => Ok(Device::flex()),
@@ -100,13 +100,13 @@ impl fmt::Display for BackendName {
 }
 
 impl FromStr for BackendName {
-    type Err = LossError;
+    type Err = Error;
 
     fn from_str(s: &str) -> Result<Self> {
         BackendName::ALL
             .into_iter()
             .find(|b| b.as_str() == s.to_ascii_lowercase())
-            .ok_or_else(|| LossError::UnknownBackend(s.to_string()))
+            .ok_or_else(|| Error::UnknownBackend(s.to_string()))
     }
 }
 
@@ -223,7 +223,7 @@ pub(crate) fn check_f64(device: &Device, what: &str) -> Result<()> {
     if f64_is_reliable(device) {
         Ok(())
     } else {
-        Err(LossError::UnreliableF64 { device: describe(device), what: what.to_string() })
+        Err(Error::UnreliableF64 { device: describe(device), what: what.to_string() })
     }
 }
 

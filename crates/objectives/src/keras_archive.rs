@@ -12,7 +12,7 @@
 //! for (output, loss) in setup.loss.iter().flat_map(|l| l.entries()) {
 //!     println!("{output}: {:?}", loss.as_ref().map(|l| l.class_name()));
 //! }
-//! # Ok::<(), objectives::LossError>(())
+//! # Ok::<(), objectives::Error>(())
 //! ```
 
 use std::io::Read;
@@ -20,7 +20,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::error::{LossError, Result};
+use crate::error::{Error, Result};
 use crate::losses::loss::Loss;
 use crate::losses::registry::{from_keras_json, get};
 use crate::metrics::MetricSpec;
@@ -64,19 +64,19 @@ pub struct CompileConfig {
     pub optimizer: Option<String>,
 }
 
-fn invalid(message: String) -> LossError {
-    LossError::InvalidConfig { loss: "compile_config".into(), message }
+fn invalid(message: String) -> Error {
+    Error::InvalidConfig { name: "compile_config".into(), message }
 }
 
 /// Reads `compile_config` from a `.keras` archive.
 ///
 /// # Errors
-/// [`LossError::Data`] for I/O and zip errors; [`LossError::InvalidConfig`] for a missing or
+/// [`Error::Data`] for I/O and zip errors; [`Error::InvalidConfig`] for a missing or
 /// malformed `compile_config`; the loss errors of [`from_keras_json`] for losses objectives does
 /// not support.
 pub fn read_keras_archive(path: impl AsRef<Path>) -> Result<CompileConfig> {
     let path = path.as_ref();
-    let io = |e: &dyn std::fmt::Display| LossError::Data(format!("{}: {e}", path.display()));
+    let io = |e: &dyn std::fmt::Display| Error::Data(format!("{}: {e}", path.display()));
     let file = std::fs::File::open(path).map_err(|e| io(&e))?;
     let mut zip = zip::ZipArchive::new(file).map_err(|e| io(&format!("not a .keras (zip) archive: {e}")))?;
     let mut entry = zip.by_name("config.json").map_err(|e| io(&format!("no config.json in the archive: {e}")))?;

@@ -15,7 +15,7 @@
 //! let weights = Tensor::<3>::ones([2, 16, 16], &d);
 //! let loss = mse.call(&y_true, &y_pred, Some(weights.into()))?;
 //! assert_eq!(loss.into_scalar::<f32>()?, 1.0);
-//! # Ok::<(), objectives::LossError>(())
+//! # Ok::<(), objectives::Error>(())
 //! ```
 //!
 //! Each loss comes in two forms: a function returning the unreduced per-sample tensor (e.g.
@@ -55,7 +55,7 @@ pub use reduce::{partial, semantics};
 #[doc(no_inline)]
 pub use tensor::{dyn_tensor, shape};
 
-pub use error::{LossError, Result};
+pub use error::{Error, LossError, Result};
 pub use losses::explain::{Plan, explain};
 pub use losses::hinge::categorical_hinge::{CategoricalHinge, CategoricalHingeConfig, categorical_hinge};
 pub use losses::hinge::hinge::{Hinge, HingeConfig, hinge};

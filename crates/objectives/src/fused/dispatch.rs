@@ -10,7 +10,7 @@ use burn::tensor::{DType, FloatDType, Tensor};
 
 use super::backend::{Factor, FusedLossBackend, Inputs, Target};
 use super::kernels::{Dims, Elementwise};
-use super::kind::FusedKind;
+use super::kind::{FusedKernel, FusedKind};
 use super::spec::{KernelKind, Spec};
 use crate::error::Result;
 #[cfg(feature = "cube")]
@@ -66,7 +66,7 @@ fn home(t: &DynTensor) -> Option<Home> {
 
 /// The fused loss, or `None` where the fused path does not apply (see the module docs).
 pub(crate) fn try_fused(
-    (kind, axis): (FusedKind, i64),
+    kernel: FusedKernel,
     reduction: Reduction,
     loss_dtype: FloatDType,
     y_true: &DynTensor,
@@ -77,6 +77,7 @@ pub(crate) fn try_fused(
     if !ENABLED.with(Cell::get) || reduction == Reduction::None || loss_dtype != FloatDType::F32 {
         return None;
     }
+    let FusedKernel { kind, axis } = kernel;
     let place = home(y_pred)?;
     if y_pred.dtype() != DType::F32 || y_pred.rank() == 0 {
         return None;

@@ -7,7 +7,7 @@
 //!
 //! - the tensors live on burn's Flex backend or on a CubeCL device (wgpu, CUDA), with or without
 //!   autodiff, and are f32,
-//! - the loss has a fused kernel ([`FusedKind`]): MSE, MAE, Huber, LogCosh, MSLE, MAPE, Poisson,
+//! - the loss has a fused kernel ([`FusedKernel`]): MSE, MAE, Huber, LogCosh, MSLE, MAPE, Poisson,
 //!   Hinge, SquaredHinge, binary and binary focal cross-entropy from logits, categorical and
 //!   sparse categorical cross-entropy from logits — along any `axis`,
 //! - the semantics are Keras 3's and the reduction is not `none`,
@@ -37,7 +37,8 @@ mod spec;
 
 pub(crate) use dispatch::try_fused;
 pub use dispatch::{calls, calls_on_this_thread, with_fused};
-pub use kind::{Elementwise, FusedKind};
+pub use kind::FusedKernel;
+pub(crate) use kind::{Elementwise, FusedKind};
 #[cfg(feature = "flex")]
 pub use pool::release;
 pub use spec::Spec;

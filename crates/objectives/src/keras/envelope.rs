@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::error::{LossError, Result};
+use crate::error::{Error, Result};
 
 /// The `class_name` and `config` of Keras's serialized form of a built-in object,
 /// `{"module", "class_name", "config", "registered_name": null}`, checked: no other keys, a
@@ -12,14 +12,14 @@ use crate::error::{LossError, Result};
 /// module named in errors. Shared by the loss and the metric registries.
 ///
 /// # Errors
-/// [`LossError::InvalidConfig`] naming the bad key or value.
+/// [`Error::InvalidConfig`] naming the bad key or value.
 pub fn keras_envelope<'a>(
     value: &'a Value,
     what: &str,
     module: &str,
     module_ok: impl Fn(&str) -> bool,
 ) -> Result<(&'a str, Map<String, Value>)> {
-    let invalid = |message: String| LossError::InvalidConfig { loss: module.into(), message };
+    let invalid = |message: String| Error::InvalidConfig { name: module.into(), message };
     let Value::Object(obj) = value else {
         return Err(invalid(format!("expected a {what} name or a serialized Keras {what} object, got {value}")));
     };

@@ -17,7 +17,7 @@
 //! let p = Tensor::<3>::ones([2, 3, 4], &d);
 //! let w = Tensor::<1>::from_floats([1.0, 0.0], &d); // per sample
 //! assert_eq!(mae1.call(&t, &p, Some(w.into()))?.into_scalar::<f32>()?, 4.0);
-//! # Ok::<(), objectives::LossError>(())
+//! # Ok::<(), objectives::Error>(())
 //! ```
 //! A loss type of your own can implement [`LossFn`] instead (with a serializable config).
 
@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use crate::error::{LossError, Result};
+use crate::error::{Error, Result};
 use crate::losses::loss::LossValues;
 use crate::losses::wrapper::{LossFn, LossFunctionWrapper};
 use crate::tensor::dyn_tensor::DynTensor;
@@ -62,8 +62,8 @@ where
     }
 
     fn from_config(_: Map<String, Value>) -> Result<Self> {
-        Err(LossError::InvalidConfig {
-            loss: "LossFunctionWrapper".into(),
+        Err(Error::InvalidConfig {
+            name: "LossFunctionWrapper".into(),
             message: "a closure cannot be read from a config; build it with objectives::custom::custom_loss".into(),
         })
     }

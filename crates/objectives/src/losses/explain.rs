@@ -8,14 +8,14 @@
 //! let plan = objectives::explain(&mse, None, &[64, 7, 16, 16], Some(&[64, 16, 16]), None)?;
 //! let text = plan.to_string();
 //! assert!(text.contains("[64, 16, 16]") && text.contains("16384"));
-//! # Ok::<(), objectives::LossError>(())
+//! # Ok::<(), objectives::Error>(())
 //! ```
 
 use std::fmt;
 
 use burn::tensor::FloatDType;
 
-use crate::error::{LossError, Result};
+use crate::error::{Error, Result};
 use crate::losses::loss::{Loss, LossValues};
 use crate::reduce::semantics::Semantics;
 use crate::reduce::{Divisor, MaskRule, ReducePlan, Reduction};
@@ -67,7 +67,7 @@ impl fmt::Display for Plan {
 fn zeros(shape: &[usize], what: &str) -> Result<DynTensor> {
     let n: usize = shape.iter().product();
     if n > MAX_ELEMENTS {
-        return Err(LossError::Data(format!(
+        return Err(Error::Data(format!(
             "explain runs the loss on zero-filled tensors; {what} of shape {shape:?} has {n} elements (more than \
              {MAX_ELEMENTS}): explain a smaller batch, the plan is the same"
         )));
@@ -81,7 +81,7 @@ fn zeros(shape: &[usize], what: &str) -> Result<DynTensor> {
 ///
 /// # Errors
 /// The errors the loss would raise for these shapes (so a bad combination is explained by the
-/// same message the call would give), or [`LossError::Data`] for shapes too large to try.
+/// same message the call would give), or [`Error::Data`] for shapes too large to try.
 pub fn explain<L: Loss + ?Sized>(
     loss: &L,
     y_true: Option<&[usize]>,
@@ -102,7 +102,7 @@ pub fn explain<L: Loss + ?Sized>(
             let t = zeros(y_pred, "y_true")?;
             match loss.per_sample(&t, &p) {
                 Ok(v) => (t, v),
-                Err(LossError::SparseShapeMismatch { expected, .. }) => {
+                Err(Error::SparseShapeMismatch { expected, .. }) => {
                     let t = zeros(&expected, "y_true")?;
                     let v = loss.per_sample(&t, &p)?;
                     (t, v)

@@ -8,7 +8,7 @@
 //! a finite probability) and divide-no-nan for empty or all-masked batches.
 //!
 //! **Check.** Wrap a loss in [`CheckFinite`] to refuse such inputs with
-//! [`LossError::NonFinite`], which names the input, the first bad index and its value.
+//! [`Error::NonFinite`], which names the input, the first bad index and its value.
 //! It reads the inputs once more, so it is opt-in.
 //!
 //! ```
@@ -23,18 +23,18 @@
 //! // Or refuses, naming the place:
 //! let err = CheckFinite::new(MeanSquaredError::default()).call(&y_true, &y_pred, None).unwrap_err();
 //! assert!(err.to_string().contains("y_pred has a non-finite value NaN at index [1, 1]"));
-//! # Ok::<(), objectives::LossError>(())
+//! # Ok::<(), objectives::Error>(())
 //! ```
 
-use crate::error::{LossError, Result};
+use crate::error::{Error, Result};
 use crate::losses::loss::Loss;
 use crate::tensor::dyn_tensor::DynTensor;
 
-/// `Ok` if every element of `t` is finite; otherwise [`LossError::NonFinite`] with the first
+/// `Ok` if every element of `t` is finite; otherwise [`Error::NonFinite`] with the first
 /// offending index.
 ///
 /// # Errors
-/// [`LossError::NonFinite`], or [`LossError::Data`] if the data cannot be read.
+/// [`Error::NonFinite`], or [`Error::Data`] if the data cannot be read.
 pub fn check_finite(what: &'static str, t: &DynTensor) -> Result<()> {
     let values = t.to_vec_f64()?;
     let Some(flat) = values.iter().position(|v| !v.is_finite()) else { return Ok(()) };
@@ -46,7 +46,7 @@ pub fn check_finite(what: &'static str, t: &DynTensor) -> Result<()> {
         index[i] = rest % d;
         rest /= d;
     }
-    Err(LossError::NonFinite { what, index, value: values[flat], shape })
+    Err(Error::NonFinite { what, index, value: values[flat], shape })
 }
 
 /// A loss that refuses non-finite inputs (see the module docs); otherwise identical to `L`.

@@ -9,7 +9,7 @@ use burn::tensor::FloatDType;
 use serde_json::Value;
 
 use crate::error::Result;
-use crate::fused::FusedKind;
+use crate::fused::FusedKernel;
 use crate::reduce::Reduction;
 use crate::reduce::partial::Partial;
 use crate::reduce::semantics::{Semantics, reduce_as};
@@ -73,9 +73,11 @@ pub trait Loss: fmt::Debug + Send + Sync {
     /// The loss's Keras serialized form (`{"module", "class_name", "config", "registered_name"}`).
     fn to_keras_json(&self) -> Value;
 
-    /// The fused single-pass kernel computing this loss, and its axis, if it has one for its
-    /// arguments (see [`crate::fused`]); `None` (the default) means the composed path only.
-    fn fused(&self) -> Option<(FusedKind, i64)> {
+    /// The fused single-pass kernel computing this loss, if it has one for its arguments (see
+    /// [`crate::fused`]); `None` (the default) means the composed path only. Only objectives'
+    /// built-in losses make a [`FusedKernel`]: a loss of your own returns `None`, or forwards the
+    /// kernel of a built-in loss it wraps.
+    fn fused(&self) -> Option<FusedKernel> {
         None
     }
 
@@ -122,7 +124,7 @@ macro_rules! forward_loss {
             formula -> &str,
             semantics -> $crate::reduce::semantics::Semantics,
             to_keras_json -> serde_json::Value,
-            fused -> Option<($crate::fused::FusedKind, i64)>
+            fused -> Option<$crate::fused::FusedKernel>
         );
         fn per_sample(
             &self,
@@ -170,7 +172,7 @@ impl<L: Loss + ?Sized> Loss for Box<L> {
 /// let y_pred = Tensor::<2>::from_floats([[1., 1.], [1., 0.]], &d);
 /// let loss = MeanSquaredError::default().call(&y_true, &y_pred, None)?;
 /// assert_eq!(loss.into_scalar::<f32>()?, 0.5);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 pub trait LossExt: Loss {
     /// The loss of `y_pred` against `y_true`, optionally weighted per sample.

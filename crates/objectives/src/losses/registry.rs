@@ -28,7 +28,7 @@ use super::regression::mean_squared_logarithmic_error::MeanSquaredLogarithmicErr
 use super::segmentation::dice::DiceConfig;
 use super::segmentation::tversky::TverskyConfig;
 use super::wrapper::{LossFn, LossFunctionWrapper};
-use crate::error::{LossError, Result};
+use crate::error::{Error, Result};
 use crate::keras::envelope::keras_envelope;
 
 /// Builds a boxed loss from the `config` object of its Keras serialized form.
@@ -58,8 +58,8 @@ impl LossEntry {
     /// Builds the loss from the `config` object of its Keras serialized form (`{}` for defaults).
     ///
     /// # Errors
-    /// [`LossError::InvalidConfig`] (unknown key, bad value), [`LossError::InvalidReduction`],
-    /// [`LossError::UnsupportedDtype`].
+    /// [`Error::InvalidConfig`] (unknown key, bad value), [`Error::InvalidReduction`],
+    /// [`Error::UnsupportedDtype`].
     pub fn build(&self, config: &Map<String, Value>) -> Result<Box<dyn Loss>> {
         (self.build)(config)
     }
@@ -67,15 +67,15 @@ impl LossEntry {
     /// The configs to test: the defaults (`{}`) first, then [`LossEntry::variants`].
     ///
     /// # Errors
-    /// [`LossError::InvalidConfig`] for a variant that is not a JSON object.
+    /// [`Error::InvalidConfig`] for a variant that is not a JSON object.
     pub fn configs(&self) -> Result<Vec<Map<String, Value>>> {
         let mut out = vec![Map::new()];
         for v in self.variants {
             match serde_json::from_str(v) {
                 Ok(Value::Object(m)) => out.push(m),
                 _ => {
-                    return Err(LossError::InvalidConfig {
-                        loss: self.class_name.into(),
+                    return Err(Error::InvalidConfig {
+                        name: self.class_name.into(),
                         message: format!("test variant {v} is not a JSON object"),
                     });
                 }
@@ -219,12 +219,12 @@ pub fn lookup(name: &str) -> Option<&'static LossEntry> {
 /// ```
 /// let mse = objectives::get("mse")?;
 /// assert_eq!(mse.class_name(), "MeanSquaredError");
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 /// # Errors
-/// [`LossError::UnknownLoss`].
+/// [`Error::UnknownLoss`].
 pub fn get(name: &str) -> Result<Box<dyn Loss>> {
-    lookup(name).ok_or_else(|| LossError::UnknownLoss(name.to_string()))?.build(&Map::new())
+    lookup(name).ok_or_else(|| Error::UnknownLoss(name.to_string()))?.build(&Map::new())
 }
 
 /// Builds a loss from Keras's serialized form: an object
@@ -237,10 +237,10 @@ pub fn get(name: &str) -> Result<Box<dyn Loss>> {
 ///     "registered_name": null});
 /// let loss = objectives::from_keras_json(&json)?;
 /// assert_eq!(loss.to_keras_json(), json);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 /// # Errors
-/// [`LossError::UnknownLoss`] for an unknown class, [`LossError::InvalidConfig`] for unknown
+/// [`Error::UnknownLoss`] for an unknown class, [`Error::InvalidConfig`] for unknown
 /// keys or bad values.
 pub fn from_keras_json(value: &Value) -> Result<Box<dyn Loss>> {
     let obj = match value {
@@ -251,23 +251,21 @@ pub fn from_keras_json(value: &Value) -> Result<Box<dyn Loss>> {
         m == "keras.losses" || m == "keras.src.losses.losses" || m == "keras.src.losses"
     })?;
     let entry =
-        ALL_LOSSES.iter().find(|e| e.class_name == class).ok_or_else(|| LossError::UnknownLoss(class.to_string()))?;
+        ALL_LOSSES.iter().find(|e| e.class_name == class).ok_or_else(|| Error::UnknownLoss(class.to_string()))?;
     entry.build(&config)
 }
 
 /// [`from_keras_json`] on text: JSON (an object or a quoted name), or a bare name such as `mse`.
 ///
 /// # Errors
-/// As [`from_keras_json`]; [`LossError::InvalidConfig`] for malformed JSON.
+/// As [`from_keras_json`]; [`Error::InvalidConfig`] for malformed JSON.
 pub fn from_keras_json_str(text: &str) -> Result<Box<dyn Loss>> {
     let t = text.trim();
     if !t.starts_with('{') && !t.starts_with('"') {
         return get(t);
     }
-    let value: Value = serde_json::from_str(t).map_err(|e| LossError::InvalidConfig {
-        loss: "keras.losses".into(),
-        message: format!("malformed JSON: {e}"),
-    })?;
+    let value: Value = serde_json::from_str(t)
+        .map_err(|e| Error::InvalidConfig { name: "keras.losses".into(), message: format!("malformed JSON: {e}") })?;
     from_keras_json(&value)
 }
 

@@ -7,8 +7,8 @@ use std::fmt;
 use burn::tensor::FloatDType;
 use serde_json::{Map, Value};
 
-use crate::error::{LossError, Result};
-use crate::fused::FusedKind;
+use crate::error::{Error, Result};
+use crate::fused::FusedKernel;
 use crate::losses::loss::{Loss, LossValues};
 use crate::reduce::Reduction;
 use crate::reduce::semantics::Semantics;
@@ -39,12 +39,13 @@ pub trait LossFn: Clone + fmt::Debug + Send + Sync + 'static {
     /// `dtype` already removed). Missing entries take their defaults; unknown ones are refused.
     ///
     /// # Errors
-    /// [`LossError::InvalidConfig`] naming the bad key or value.
+    /// [`Error::InvalidConfig`] naming the bad key or value.
     fn from_config(config: Map<String, Value>) -> Result<Self>;
 
-    /// The fused single-pass kernel computing this loss, and its axis, if it has one for these
-    /// arguments (see [`crate::fused`]); `None` (the default) means the composed path only.
-    fn fused(&self) -> Option<(FusedKind, i64)> {
+    /// The fused single-pass kernel computing this loss, if it has one for these arguments (see
+    /// [`crate::fused`]); `None` (the default) means the composed path only. Only objectives'
+    /// built-in losses make a [`FusedKernel`].
+    fn fused(&self) -> Option<FusedKernel> {
         None
     }
 }
@@ -116,8 +117,8 @@ impl<F: LossFn> LossFunctionWrapper<F> {
     /// Builds the loss from the `config` object of Keras's serialized form.
     ///
     /// # Errors
-    /// [`LossError::InvalidConfig`], [`LossError::InvalidReduction`] or
-    /// [`LossError::UnsupportedDtype`] naming what is wrong.
+    /// [`Error::InvalidConfig`], [`Error::InvalidReduction`] or
+    /// [`Error::UnsupportedDtype`] naming what is wrong.
     pub fn from_keras_config(config: &Map<String, Value>) -> Result<Self> {
         let mut rest = config.clone();
         let reduction = match rest.remove("reduction") {
@@ -128,8 +129,8 @@ impl<F: LossFn> LossFunctionWrapper<F> {
             None | Some(Value::Null) => F::DEFAULT_NAME.to_string(),
             Some(Value::String(s)) => s,
             Some(other) => {
-                return Err(LossError::InvalidConfig {
-                    loss: F::CLASS_NAME.to_string(),
+                return Err(Error::InvalidConfig {
+                    name: F::CLASS_NAME.to_string(),
                     message: format!("`name` must be a string, got {other}"),
                 });
             }
@@ -151,13 +152,13 @@ fn parse_dtype(v: &Value) -> Result<FloatDType> {
             .get("config")
             .and_then(|c| c.get("name"))
             .and_then(Value::as_str)
-            .ok_or_else(|| LossError::UnsupportedDtype(v.to_string()))?,
-        _ => return Err(LossError::UnsupportedDtype(v.to_string())),
+            .ok_or_else(|| Error::UnsupportedDtype(v.to_string()))?,
+        _ => return Err(Error::UnsupportedDtype(v.to_string())),
     };
     match name {
         "float32" => Ok(FloatDType::F32),
         "float64" => Ok(FloatDType::F64),
-        other => Err(LossError::UnsupportedDtype(other.to_string())),
+        other => Err(Error::UnsupportedDtype(other.to_string())),
     }
 }
 
@@ -197,7 +198,7 @@ impl<F: LossFn> Loss for LossFunctionWrapper<F> {
         self.func.per_sample(y_true, y_pred)
     }
 
-    fn fused(&self) -> Option<(FusedKind, i64)> {
+    fn fused(&self) -> Option<FusedKernel> {
         self.func.fused()
     }
 
@@ -237,7 +238,7 @@ pub(crate) fn serde_from_config<T: serde::de::DeserializeOwned>(class: &str, con
             Some((k, v)) if !e.to_string().contains(&format!("`{k}`")) => format!("`{k}` = {v}: {e}"),
             _ => e.to_string(),
         };
-        LossError::InvalidConfig { loss: class.to_string(), message }
+        Error::InvalidConfig { name: class.to_string(), message }
     })
 }
 
@@ -281,9 +282,10 @@ macro_rules! keras_loss_fn {
             fn from_config(config: serde_json::Map<String, serde_json::Value>) -> $crate::Result<Self> {
                 $crate::losses::wrapper::serde_from_config($class, config)
             }
-            fn fused(&self) -> Option<($crate::fused::FusedKind, i64)> {
+            fn fused(&self) -> Option<$crate::fused::FusedKernel> {
                 let $c = self;
-                $fused
+                let kernel: Option<($crate::fused::FusedKind, i64)> = $fused;
+                kernel.map(|(kind, axis)| $crate::fused::FusedKernel::new(kind, axis))
             }
         }
     };

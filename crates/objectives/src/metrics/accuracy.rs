@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use super::host::{Host, argmax_along, split_axis, without_axis};
 use super::mean::SampleFn;
-use crate::error::{LossError, Result};
+use crate::error::{Error, Result};
 use crate::tensor::dyn_tensor::{DynTensor, broadcast_shapes};
 use crate::tensor::shape::{same_rank_shapes, unravel};
 
@@ -89,16 +89,16 @@ fn broadcast_zip(
     Some((v, out))
 }
 
-fn mismatch(metric: &str, t: &[usize], p: &[usize]) -> LossError {
-    LossError::ShapeMismatch { loss: metric.to_string(), y_true: t.to_vec(), y_pred: p.to_vec() }
+fn mismatch(metric: &str, t: &[usize], p: &[usize]) -> Error {
+    Error::ShapeMismatch { name: metric.to_string(), y_true: t.to_vec(), y_pred: p.to_vec() }
 }
 
 /// Checks that every label is an integer in `[0, classes)`.
 fn check_labels(metric: &str, labels: &Host, classes: usize) -> Result<()> {
     match labels.data.iter().position(|&v| !(v.fract() == 0.0 && v >= 0.0 && (v as f64) < classes as f64)) {
         None => Ok(()),
-        Some(i) => Err(LossError::InvalidLabel {
-            loss: metric.to_string(),
+        Some(i) => Err(Error::InvalidLabel {
+            name: metric.to_string(),
             value: f64::from(labels.data[i]),
             position: unravel(i, &labels.shape),
             classes,
@@ -128,7 +128,7 @@ fn one(b: bool) -> f32 {
 /// let p: DynTensor = Tensor::<2>::from_floats([[0.], [2.], [3.], [4.]], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert_eq!(m.result().scalar()?, 0.75);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -159,7 +159,7 @@ impl SampleFn for Accuracy {
 /// let p: DynTensor = Tensor::<1>::from_floats([0.98, 1., 0., 0.6], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert_eq!(m.result().scalar()?, 0.75);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -201,7 +201,7 @@ impl SampleFn for BinaryAccuracy {
 /// let p: DynTensor = Tensor::<2>::from_floats([[0.1, 0.9, 0.8], [0.05, 0.95, 0.]], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert_eq!(m.result().scalar()?, 0.5);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -256,7 +256,7 @@ fn reshaped(name: &str, t: &[usize], p: &[usize], shape: Vec<usize>, to: &[usize
 /// `keras.metrics.SparseCategoricalAccuracy`: how often the integer label is `y_pred`'s argmax
 /// along `axis`, `mean(y_true == argmax(y_pred))` (first maximum on ties), weighted. Labels of
 /// shape `(B, 1)` with `(B, C)` predictions are squeezed, as Keras does; a label that is not an
-/// integer in `[0, C)` is refused ([`LossError::InvalidLabel`]; Keras counts it as a miss).
+/// integer in `[0, C)` is refused ([`Error::InvalidLabel`]; Keras counts it as a miss).
 ///
 /// ```
 /// use objectives::prelude::*;
@@ -267,7 +267,7 @@ fn reshaped(name: &str, t: &[usize], p: &[usize], shape: Vec<usize>, to: &[usize
 /// let p: DynTensor = Tensor::<2>::from_floats([[0.1, 0.6, 0.3], [0.05, 0.95, 0.]], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert_eq!(m.result().scalar()?, 0.5);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -310,9 +310,9 @@ impl SampleFn for SparseCategoricalAccuracy {
     }
 }
 
-fn sparse_mismatch(metric: &str, t: &[usize], p: &[usize], axis: usize) -> LossError {
-    LossError::SparseShapeMismatch {
-        loss: metric.to_string(),
+fn sparse_mismatch(metric: &str, t: &[usize], p: &[usize], axis: usize) -> Error {
+    Error::SparseShapeMismatch {
+        name: metric.to_string(),
         y_true: t.to_vec(),
         y_pred: p.to_vec(),
         axis: axis as i64,
@@ -346,7 +346,7 @@ fn row_iter(p: &Host, r: usize, c: usize, inner: usize) -> impl Iterator<Item = 
 /// let p: DynTensor = Tensor::<2>::from_floats([[0.1, 0.9, 0.8], [0.05, 0.95, 0.]], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert_eq!(m.result().scalar()?, 0.5);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -394,7 +394,7 @@ impl SampleFn for TopKCategoricalAccuracy {
 /// `y_pred`'s `k` largest scores along `axis` (ties with the `k`-th score count, as JAX's
 /// `in_top_k`), weighted. With `from_sorted_ids`, `y_pred` holds class ids sorted by score and
 /// a match is the label among its first `k` ids. A label that is not an integer in `[0, C)` is
-/// refused ([`LossError::InvalidLabel`]; Keras counts it as a miss).
+/// refused ([`Error::InvalidLabel`]; Keras counts it as a miss).
 ///
 /// ```
 /// use objectives::prelude::*;
@@ -405,7 +405,7 @@ impl SampleFn for TopKCategoricalAccuracy {
 /// let p: DynTensor = Tensor::<2>::from_floats([[0.1, 0.9, 0.8], [0.05, 0.95, 0.]], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert_eq!(m.result().scalar()?, 0.5);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

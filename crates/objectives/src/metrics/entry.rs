@@ -76,7 +76,7 @@ impl MetricEntry {
     /// Builds the metric from the `config` object of its Keras serialized form.
     ///
     /// # Errors
-    /// [`crate::LossError::InvalidConfig`] naming the bad key or value.
+    /// [`crate::Error::InvalidConfig`] naming the bad key or value.
     pub fn build(&self, config: &Map<String, Value>) -> Result<Box<dyn Metric>> {
         (self.build)(config)
     }
@@ -91,7 +91,7 @@ impl MetricEntry {
     /// The configs to test: the defaults (`{}`, unless arguments are required), then the variants.
     ///
     /// # Errors
-    /// [`crate::LossError::InvalidConfig`] for a variant that is not a JSON object.
+    /// [`crate::Error::InvalidConfig`] for a variant that is not a JSON object.
     pub fn configs(&self) -> Result<Vec<Map<String, Value>>> {
         let mut out = if self.required { vec![] } else { vec![Map::new()] };
         for v in self.variants {

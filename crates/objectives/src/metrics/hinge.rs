@@ -18,7 +18,7 @@ loss_axis_metric!(
     /// let p: DynTensor = Tensor::<2>::from_floats([[0.6, 0.4], [0.4, 0.6]], &d).into();
     /// m.update_state(&t, &p, None)?;
     /// assert!((m.result().scalar()? - 1.3).abs() < 1e-6);
-    /// # Ok::<(), objectives::LossError>(())
+    /// # Ok::<(), objectives::Error>(())
     /// ```
     Hinge,
     "Hinge",
@@ -39,7 +39,7 @@ loss_axis_metric!(
     /// let p: DynTensor = Tensor::<2>::from_floats([[0.6, 0.4], [0.4, 0.6]], &d).into();
     /// m.update_state(&t, &p, None)?;
     /// assert!((m.result().scalar()? - 1.86).abs() < 1e-6);
-    /// # Ok::<(), objectives::LossError>(())
+    /// # Ok::<(), objectives::Error>(())
     /// ```
     SquaredHinge,
     "SquaredHinge",
@@ -60,7 +60,7 @@ loss_axis_metric!(
     /// let p: DynTensor = Tensor::<2>::from_floats([[0.6, 0.4], [0.4, 0.6]], &d).into();
     /// m.update_state(&t, &p, None)?;
     /// assert!((m.result().scalar()? - 1.4).abs() < 1e-6);
-    /// # Ok::<(), objectives::LossError>(())
+    /// # Ok::<(), objectives::Error>(())
     /// ```
     CategoricalHinge,
     "CategoricalHinge",

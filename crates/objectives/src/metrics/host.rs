@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 
 use super::config::input_error;
-use crate::error::{LossError, Result};
+use crate::error::{Error, Result};
 use crate::tensor::dyn_tensor::DynTensor;
 
 /// A dense row-major f32 array on the host.
@@ -28,11 +28,11 @@ impl Host {
     /// An array from parts.
     ///
     /// # Errors
-    /// [`LossError::Data`] when `data` does not have `shape`'s element count.
+    /// [`Error::Data`] when `data` does not have `shape`'s element count.
     pub fn new(shape: Vec<usize>, data: Vec<f32>) -> Result<Self> {
         let n: usize = shape.iter().product();
         if n != data.len() {
-            return Err(LossError::Data(format!("{} values for shape {shape:?} ({n} elements)", data.len())));
+            return Err(Error::Data(format!("{} values for shape {shape:?} ({n} elements)", data.len())));
         }
         Ok(Self { shape, data })
     }
@@ -55,7 +55,7 @@ impl Host {
     /// Normalizes a Keras axis (negative counts from the end) for this array.
     ///
     /// # Errors
-    /// [`LossError::AxisOutOfRange`] naming the metric, the axis and the shape.
+    /// [`Error::AxisOutOfRange`] naming the metric, the axis and the shape.
     pub fn axis(&self, metric: &str, axis: i64) -> Result<usize> {
         normalize_axis(metric, axis, &self.shape)
     }
@@ -95,17 +95,12 @@ impl Host {
 /// Normalizes a Keras axis (negative counts from the end) for an array of `shape`.
 ///
 /// # Errors
-/// [`LossError::AxisOutOfRange`] naming the metric, the axis and the shape.
+/// [`Error::AxisOutOfRange`] naming the metric, the axis and the shape.
 pub fn normalize_axis(metric: &str, axis: i64, shape: &[usize]) -> Result<usize> {
     let rank = shape.len() as i64;
     let a = if axis < 0 { axis + rank } else { axis };
     if rank == 0 || a < 0 || a >= rank {
-        return Err(LossError::AxisOutOfRange {
-            loss: metric.to_string(),
-            axis,
-            rank: shape.len(),
-            shape: shape.to_vec(),
-        });
+        return Err(Error::AxisOutOfRange { name: metric.to_string(), axis, rank: shape.len(), shape: shape.to_vec() });
     }
     Ok(a as usize)
 }
@@ -143,14 +138,14 @@ pub fn with_slice<R>(t: &DynTensor, f: impl FnOnce(&[f32]) -> Result<R>) -> Resu
 /// shape `[]`, `[n]`, `[n, 1]` or the values' full shape. Returns one weight per value.
 ///
 /// # Errors
-/// [`LossError::WeightShape`] naming both shapes.
+/// [`Error::WeightShape`] naming both shapes.
 pub fn weights_per_value(weight: &Host, values_shape: &[usize]) -> Result<Vec<f32>> {
     let n: usize = values_shape.iter().product();
     let mut w_shape = weight.shape.clone();
     while w_shape.len() > values_shape.len() && w_shape.last() == Some(&1) {
         w_shape.pop();
     }
-    let err = || LossError::WeightShape {
+    let err = || Error::WeightShape {
         what: "sample_weight",
         weight: weight.shape.clone(),
         losses: values_shape.to_vec(),

@@ -23,7 +23,7 @@ use super::config;
 use super::host::{Host, broadcast_to};
 use super::metric::{MetricClass, MetricObject, MetricValue, StatefulMetric, divide_no_nan};
 use super::state::{State, Variable};
-use crate::error::{LossError, Result};
+use crate::error::{Error, Result};
 use crate::tensor::dyn_tensor::DynTensor;
 
 /// How the trailing axes of a sample's values are reduced: Keras's `reduce_fn`.
@@ -44,7 +44,7 @@ pub fn mean_variables() -> Vec<Variable> {
 /// `Mean.update_state` (or `Sum.update_state` with [`Reduce::Sum`], which leaves `count` alone).
 ///
 /// # Errors
-/// [`LossError::WeightShape`] when the weight does not broadcast to the values.
+/// [`Error::WeightShape`] when the weight does not broadcast to the values.
 pub fn mean_update(state: &mut State, values: &Host, weight: Option<&Host>, reduce: Reduce) -> Result<()> {
     let (rows, per_row_w) = samplewise(values, weight, reduce)?;
     let total_cell = &mut state.var_mut(0).cells[0];
@@ -106,7 +106,7 @@ pub(crate) fn samplewise(values: &Host, weight: Option<&Host>, reduce: Reduce) -
     } else {
         (v_shape, v)
     };
-    let err = || LossError::WeightShape {
+    let err = || Error::WeightShape {
         what: "sample_weight",
         weight: weight.shape.clone(),
         losses: values.shape.clone(),
@@ -148,7 +148,7 @@ pub trait SampleFn: Serialize + DeserializeOwned + Clone + fmt::Debug + Send + S
     /// Checks the arguments after reading them.
     ///
     /// # Errors
-    /// [`LossError::InvalidConfig`] naming the argument.
+    /// [`Error::InvalidConfig`] naming the argument.
     fn check(&self) -> Result<()> {
         Ok(())
     }

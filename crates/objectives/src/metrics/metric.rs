@@ -8,7 +8,7 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 use super::state::{State, Variable};
-use crate::error::{LossError as Error, Result};
+use crate::error::{Error, Result};
 use crate::tensor::dyn_tensor::DynTensor;
 
 /// What [`Metric::result`] returns: a scalar, or a vector (Precision with a list of
@@ -157,7 +157,7 @@ impl Clone for Box<dyn Metric> {
 /// let p: DynTensor = Tensor::<1>::from_floats([0.2, 0.7, 0.9], &d).into();
 /// m.update_state(&p, &p, None)?;
 /// assert_eq!(m.result(), MetricValue::Scalar(2.0));
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 pub trait StatefulMetric: Clone + fmt::Debug + Send + Sync + 'static {
     /// The class name (Keras's, for a built-in metric).
@@ -237,7 +237,7 @@ pub trait StatefulMetric: Clone + fmt::Debug + Send + Sync + 'static {
 /// let custom = MeanMetricWrapper::new("abs", |t, p| DynTensor::zip_with(t.clone(), p.clone(), |t, p| (p - t).abs())).metric()?;
 /// assert_eq!((auc.name(), acc.name(), miou.name(), mean.name(), custom.name()),
 ///            ("auc", "binary_accuracy", "mean_io_u", "mean", "abs"));
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 ///
 /// By name or from Keras JSON, the registry builds the same objects

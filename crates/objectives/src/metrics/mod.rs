@@ -16,7 +16,7 @@
 //! let y_pred = Tensor::<1>::from_floats([0.1, 0.4, 0.35, 0.8], &d);
 //! auc.update_state(&y_true.into(), &y_pred.into(), None)?;
 //! assert!((auc.result().scalar()? - 0.75).abs() < 1e-3);
-//! # Ok::<(), objectives::LossError>(())
+//! # Ok::<(), objectives::Error>(())
 //! ```
 //!
 //! # Making a metric

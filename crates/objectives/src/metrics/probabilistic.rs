@@ -13,7 +13,7 @@ use super::host::{Host, broadcast_to};
 use super::mean::{Reduce, SampleFn, mean_result, mean_update, mean_variables};
 use super::metric::{MetricClass, MetricObject, MetricValue, StatefulMetric};
 use super::state::{State, Variable};
-use crate::error::{LossError, Result};
+use crate::error::{Error, Result};
 use crate::keras::args::check_smoothing;
 use crate::tensor::dyn_tensor::{DynTensor, broadcast_shapes};
 use crate::tensor::shape::align_weight_shapes;
@@ -29,7 +29,7 @@ use crate::tensor::shape::align_weight_shapes;
 /// let p: DynTensor = Tensor::<2>::from_floats([[0.6, 0.4], [0.4, 0.6]], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert!((m.result().scalar()? - 0.45814306).abs() < 1e-6);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -64,7 +64,7 @@ impl SampleFn for KLDivergence {
 /// let p: DynTensor = Tensor::<2>::from_floats([[1., 1.], [0., 0.]], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert!((m.result().scalar()? - 0.49999997).abs() < 1e-6);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -101,7 +101,7 @@ impl SampleFn for Poisson {
 /// let p: DynTensor = Tensor::<2>::from_floats([[0.6, 0.4], [0.4, 0.6]], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert!((m.result().scalar()? - 0.81492424).abs() < 1e-5);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -149,7 +149,7 @@ impl SampleFn for BinaryCrossentropy {
 /// let p: DynTensor = Tensor::<2>::from_floats([[0.05, 0.95, 0.], [0.1, 0.8, 0.1]], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert!((m.result().scalar()? - 1.1769392).abs() < 1e-5);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -199,7 +199,7 @@ impl SampleFn for CategoricalCrossentropy {
 /// let p: DynTensor = Tensor::<2>::from_floats([[0.05, 0.95, 0.], [0.1, 0.8, 0.1]], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert!((m.result().scalar()? - 1.1769392).abs() < 1e-5);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -262,7 +262,7 @@ impl StatefulMetric for SparseCategoricalCrossentropy {
 /// per-sample weights) and broadcast.
 fn masked_weight(weight: &Host, mask: &Host) -> Result<Host> {
     let (ms, ws) = align_weight_shapes("sample_weight", &mask.shape, &weight.shape)?;
-    let err = || LossError::WeightShape {
+    let err = || Error::WeightShape {
         what: "sample_weight",
         weight: weight.shape.clone(),
         losses: mask.shape.clone(),

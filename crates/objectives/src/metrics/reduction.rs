@@ -27,7 +27,7 @@ use crate::tensor::dyn_tensor::DynTensor;
 /// let w: DynTensor = Tensor::<1>::from_floats([1., 1., 0., 0.], &d).into();
 /// m.update_state(&v, &v, Some(&w))?;
 /// assert_eq!(m.result().scalar()?, 2.0);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Mean;
@@ -132,7 +132,7 @@ pub type PerSample = Arc<dyn Fn(&DynTensor, &DynTensor) -> Result<DynTensor> + S
 /// let p: DynTensor = Tensor::<2>::from_floats([[1., 0.], [4., 0.]], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert_eq!(m.result().scalar()?, 2.0);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct MeanMetricWrapper {

@@ -28,7 +28,7 @@ use super::regression::{
     CosineSimilarity, LogCoshError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredError,
     MeanSquaredLogarithmicError, R2Score, RootMeanSquaredError,
 };
-use crate::error::{LossError, Result};
+use crate::error::{Error, Result};
 
 const AXIS_1: &[&str] = &[r#"{"axis": 1}"#];
 const COUNT_VARIANTS: &[&str] =
@@ -229,13 +229,13 @@ pub fn lookup(name: &str) -> Option<&'static MetricEntry> {
 /// ```
 /// let m = objectives::metrics::get("mae")?;
 /// assert_eq!(m.class_name(), "MeanAbsoluteError");
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 /// # Errors
-/// [`LossError::UnknownMetric`]; [`LossError::InvalidConfig`] for a metric that needs
+/// [`Error::UnknownMetric`]; [`Error::InvalidConfig`] for a metric that needs
 /// arguments (`MeanIoU` needs `num_classes`).
 pub fn get(name: &str) -> Result<Box<dyn Metric>> {
-    lookup(name).ok_or_else(|| LossError::UnknownMetric(name.to_string()))?.build(&Map::new())
+    lookup(name).ok_or_else(|| Error::UnknownMetric(name.to_string()))?.build(&Map::new())
 }
 
 /// Builds a metric from Keras's serialized form
@@ -243,7 +243,7 @@ pub fn get(name: &str) -> Result<Box<dyn Metric>> {
 /// bare string name.
 ///
 /// # Errors
-/// [`LossError::UnknownMetric`], [`LossError::InvalidConfig`] (unknown keys, another module, a
+/// [`Error::UnknownMetric`], [`Error::InvalidConfig`] (unknown keys, another module, a
 /// custom `registered_name`, a bad config).
 pub fn from_keras_json(value: &Value) -> Result<Box<dyn Metric>> {
     let obj = match value {
@@ -253,7 +253,7 @@ pub fn from_keras_json(value: &Value) -> Result<Box<dyn Metric>> {
     let (class, config) = crate::keras::envelope::keras_envelope(obj, "metric", "keras.metrics", |m| {
         m == "keras.metrics" || m.starts_with("keras.src.metrics")
     })?;
-    let entry = lookup(class).ok_or_else(|| LossError::UnknownMetric(class.to_string()))?;
+    let entry = lookup(class).ok_or_else(|| Error::UnknownMetric(class.to_string()))?;
     entry.build(&config)
 }
 
@@ -266,10 +266,8 @@ pub fn from_keras_json_str(text: &str) -> Result<Box<dyn Metric>> {
     if !t.starts_with('{') && !t.starts_with('"') {
         return get(t);
     }
-    let value: Value = serde_json::from_str(t).map_err(|e| LossError::InvalidConfig {
-        loss: "keras.metrics".into(),
-        message: format!("malformed JSON: {e}"),
-    })?;
+    let value: Value = serde_json::from_str(t)
+        .map_err(|e| Error::InvalidConfig { name: "keras.metrics".into(), message: format!("malformed JSON: {e}") })?;
     from_keras_json(&value)
 }
 

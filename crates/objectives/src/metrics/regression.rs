@@ -16,7 +16,7 @@ use super::host::{Host, broadcast_to};
 use super::mean::{NoArgs, Reduce, SampleFn, loss_axis_metric, mean_result, mean_update, mean_variables};
 use super::metric::{MetricClass, MetricObject, MetricValue, StatefulMetric};
 use super::state::{State, Variable};
-use crate::error::{LossError, Result};
+use crate::error::{Error, Result};
 use crate::tensor::dyn_tensor::DynTensor;
 use crate::tensor::shape::same_rank_shapes;
 
@@ -32,7 +32,7 @@ loss_axis_metric!(
     /// let p: DynTensor = Tensor::<2>::from_floats([[1., 1.], [0., 0.]], &d).into();
     /// m.update_state(&t, &p, None)?;
     /// assert_eq!(m.result().scalar()?, 0.25);
-    /// # Ok::<(), objectives::LossError>(())
+    /// # Ok::<(), objectives::Error>(())
     /// ```
     MeanSquaredError,
     "MeanSquaredError",
@@ -54,7 +54,7 @@ loss_axis_metric!(
     /// let w: DynTensor = Tensor::<1>::from_floats([1., 0.], &d).into();
     /// m.update_state(&t, &p, Some(&w))?;
     /// assert_eq!(m.result().scalar()?, 0.5);
-    /// # Ok::<(), objectives::LossError>(())
+    /// # Ok::<(), objectives::Error>(())
     /// ```
     MeanAbsoluteError,
     "MeanAbsoluteError",
@@ -76,7 +76,7 @@ loss_axis_metric!(
     /// let p: DynTensor = Tensor::<2>::from_floats([[1., 5.]], &d).into();
     /// m.update_state(&t, &p, None)?;
     /// assert!((m.result().scalar()? - 37.5).abs() < 1e-4);
-    /// # Ok::<(), objectives::LossError>(())
+    /// # Ok::<(), objectives::Error>(())
     /// ```
     MeanAbsolutePercentageError,
     "MeanAbsolutePercentageError",
@@ -98,7 +98,7 @@ loss_axis_metric!(
     /// let p: DynTensor = Tensor::<2>::from_floats([[1., 1.], [0., 0.]], &d).into();
     /// m.update_state(&t, &p, None)?;
     /// assert!((m.result().scalar()? - 0.12011322).abs() < 1e-6);
-    /// # Ok::<(), objectives::LossError>(())
+    /// # Ok::<(), objectives::Error>(())
     /// ```
     MeanSquaredLogarithmicError,
     "MeanSquaredLogarithmicError",
@@ -120,7 +120,7 @@ loss_axis_metric!(
     /// let p: DynTensor = Tensor::<2>::from_floats([[1., 1.], [0., 0.]], &d).into();
     /// m.update_state(&t, &p, None)?;
     /// assert!((m.result().scalar()? - 0.10844523).abs() < 1e-6);
-    /// # Ok::<(), objectives::LossError>(())
+    /// # Ok::<(), objectives::Error>(())
     /// ```
     LogCoshError,
     "LogCoshError",
@@ -141,7 +141,7 @@ loss_axis_metric!(
 /// let p: DynTensor = Tensor::<2>::from_floats([[1., 0.], [1., 1.]], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert!((m.result().scalar()? - 0.5).abs() < 1e-6);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -171,8 +171,8 @@ impl SampleFn for CosineSimilarity {
 fn aligned_pair(metric: &str, y_true: &DynTensor, y_pred: &DynTensor) -> Result<(Host, Host)> {
     let (ts, ps) = same_rank_shapes(y_true.shape(), y_pred.shape());
     if ts != ps {
-        return Err(LossError::ShapeMismatch {
-            loss: metric.to_string(),
+        return Err(Error::ShapeMismatch {
+            name: metric.to_string(),
             y_true: y_true.shape().to_vec(),
             y_pred: y_pred.shape().to_vec(),
         });
@@ -193,7 +193,7 @@ fn aligned_pair(metric: &str, y_true: &DynTensor, y_pred: &DynTensor) -> Result<
 /// let p: DynTensor = Tensor::<1>::from_floats([1., 3., 2.], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert!((m.result().scalar()? - 6f64.sqrt()).abs() < 1e-6);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct RootMeanSquaredError;
@@ -271,7 +271,7 @@ pub enum ClassAggregation {
 /// let p: DynTensor = Tensor::<2>::from_floats([[2.], [4.], [4.]], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert!((m.result().scalar()? - 0.57142854).abs() < 1e-6);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -296,7 +296,7 @@ impl MetricClass for R2Score {
     type Metric = R2Score;
 
     /// # Errors
-    /// [`LossError::InvalidConfig`] for a negative `num_regressors`.
+    /// [`Error::InvalidConfig`] for a negative `num_regressors`.
     fn metric(self) -> Result<MetricObject<R2Score>> {
         if self.num_regressors < 0 {
             return Err(invalid(
@@ -368,8 +368,8 @@ impl StatefulMetric for R2Score {
             ));
         }
         if ts != ps {
-            return Err(LossError::ShapeMismatch {
-                loss: R2.to_string(),
+            return Err(Error::ShapeMismatch {
+                name: R2.to_string(),
                 y_true: y_true.shape().to_vec(),
                 y_pred: y_pred.shape().to_vec(),
             });
@@ -407,7 +407,7 @@ impl StatefulMetric for R2Score {
                 if w_shape.len() == 1 {
                     w_shape.push(1); // ops.expand_dims(sample_weight, axis=1)
                 }
-                let b = broadcast_to(&w_shape, &w.data, &t.shape).ok_or_else(|| LossError::WeightShape {
+                let b = broadcast_to(&w_shape, &w.data, &t.shape).ok_or_else(|| Error::WeightShape {
                     what: "sample_weight",
                     weight: w.shape.clone(),
                     losses: t.shape.clone(),

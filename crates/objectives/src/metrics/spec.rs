@@ -46,7 +46,7 @@ impl MetricSpec {
     /// classes) or `CategoricalAccuracy`, named as given — Keras's `is_binary_or_sparse_categorical`.
     ///
     /// # Errors
-    /// [`crate::LossError::UnknownMetric`], or a metric that needs arguments given by name.
+    /// [`crate::Error::UnknownMetric`], or a metric that needs arguments given by name.
     pub fn resolve(&self, y_true: &[usize], y_pred: &[usize]) -> Result<Box<dyn Metric>> {
         match self {
             MetricSpec::Object(m) => {

@@ -1,7 +1,7 @@
 //! A metric's state: named arrays of [`ExactSum`] cells, merged by adding cell by cell.
 
 use super::exact::ExactSum;
-use crate::error::{LossError, Result};
+use crate::error::{Error, Result};
 
 /// One state variable: Keras's `add_variable(shape, name)`, e.g. AUC's `true_positives` of shape
 /// `[num_thresholds]` or IoU's `total_confusion_matrix` of shape `[K, K]`.
@@ -90,12 +90,12 @@ impl State {
     /// Adds `other` cell by cell (the exact merge).
     ///
     /// # Errors
-    /// [`LossError::InvalidConfig`] when the two states do not have the same variables and
+    /// [`Error::InvalidConfig`] when the two states do not have the same variables and
     /// shapes (states of differently configured metrics).
     pub fn merge(&mut self, other: &State, metric: &str) -> Result<()> {
         if self.layout() != other.layout() {
-            return Err(LossError::InvalidConfig {
-                loss: metric.to_string(),
+            return Err(Error::InvalidConfig {
+                name: metric.to_string(),
                 message: format!(
                     "cannot merge a state with variables {:?} into one with {:?}; merge states of identically \
                      configured metrics",

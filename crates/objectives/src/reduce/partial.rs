@@ -31,10 +31,10 @@
 //! let b = mse.partial(&t.slice([1..3]).into(), &p.slice([1..3]).into(), None, None)?;
 //! let merged = merge(&[a, b])?.into_scalar::<f32>()?;
 //! assert!((merged - whole).abs() < 1e-6);
-//! # Ok::<(), objectives::LossError>(())
+//! # Ok::<(), objectives::Error>(())
 //! ```
 
-use crate::error::{LossError, Result};
+use crate::error::{Error, Result};
 use crate::reduce::{Divisor, MaskCount, MaskRule, ReducePlan, Reduction, weigh};
 use crate::tensor::dyn_tensor::DynTensor;
 
@@ -66,7 +66,7 @@ impl Partial {
 /// Reduces one part of a batch to a [`Partial`].
 ///
 /// # Errors
-/// [`LossError::WeightShape`] as [`crate::reduce_weighted_values`]; [`LossError::InvalidReduction`]
+/// [`Error::WeightShape`] as [`crate::reduce_weighted_values`]; [`Error::InvalidReduction`]
 /// for `none` (its parts are already exact: concatenate them), for losses that return one value
 /// per batch (e.g. `Dice` with `axis = None`: not a sum over samples) and for
 /// `mean_with_sample_weight` with a scalar weight (Keras divides by the scalar itself, which no
@@ -77,7 +77,7 @@ pub fn partial(
     mask: Option<DynTensor>,
     reduction: Reduction,
 ) -> Result<Partial> {
-    let refuse = |why: &str| LossError::InvalidReduction(format!("{reduction} cannot be split into partials: {why}"));
+    let refuse = |why: &str| Error::InvalidReduction(format!("{reduction} cannot be split into partials: {why}"));
     if reduction == Reduction::None {
         return Err(refuse("it does not reduce; concatenate the per-part results instead"));
     }
@@ -113,13 +113,13 @@ pub fn partial(
 /// `Σ numerators` for `sum`.
 ///
 /// # Errors
-/// [`LossError::InvalidReduction`] if the parts disagree on the reduction or there are none.
+/// [`Error::InvalidReduction`] if the parts disagree on the reduction or there are none.
 pub fn merge(parts: &[Partial]) -> Result<DynTensor> {
     let Some(first) = parts.first() else {
-        return Err(LossError::InvalidReduction("merge needs at least one partial".into()));
+        return Err(Error::InvalidReduction("merge needs at least one partial".into()));
     };
     if let Some(p) = parts.iter().find(|p| p.reduction != first.reduction) {
-        return Err(LossError::InvalidReduction(format!(
+        return Err(Error::InvalidReduction(format!(
             "cannot merge partials of different reductions ({} and {})",
             first.reduction, p.reduction
         )));

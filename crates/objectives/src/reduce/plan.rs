@@ -5,7 +5,7 @@
 //! the fused kernels ([`crate::fused`]), split/merge partials ([`crate::partial`]) and
 //! [`crate::explain()`] all read the plan or these rules; none restates them.
 
-use crate::error::{LossError, Result};
+use crate::error::{Error, Result};
 use crate::reduce::Reduction;
 use crate::tensor::dyn_tensor::{DynTensor, broadcast_shapes};
 use crate::tensor::shape::align_weight_shapes;
@@ -155,7 +155,7 @@ impl ReducePlan {
     /// The plan for per-sample losses of shape `values` with optional weight and mask shapes.
     ///
     /// # Errors
-    /// [`LossError::WeightShape`] for a weight or mask that does not broadcast to the losses.
+    /// [`Error::WeightShape`] for a weight or mask that does not broadcast to the losses.
     pub fn new(
         reduction: Reduction,
         values: &[usize],
@@ -166,8 +166,7 @@ impl ReducePlan {
         let sample_weight = sample_weight.map(|w| Operand::new("sample_weight", values, w)).transpose()?;
         let mut weighted = values.to_vec();
         for op in [&mask, &sample_weight].into_iter().flatten() {
-            weighted =
-                broadcast_shapes(&weighted, &op.aligned).ok_or_else(|| LossError::unreachable_shape("weight"))?;
+            weighted = broadcast_shapes(&weighted, &op.aligned).ok_or_else(|| Error::unreachable_shape("weight"))?;
         }
         Ok(Self {
             reduction,

@@ -5,7 +5,7 @@ use burn::tensor::{DType, FloatDType};
 
 use super::plan::{Divisor, MaskCount, MaskRule, ReducePlan};
 use super::reduction::Reduction;
-use crate::error::{LossError, Result};
+use crate::error::{Error, Result};
 use crate::tensor::dyn_tensor::DynTensor;
 use crate::tensor::shape::{align_weight, dtype_of};
 
@@ -51,7 +51,7 @@ fn apply_mask(
         None => Ok(Some(mask)),
         Some(sw) => {
             let (mask, sw) = align_weight("sample_weight", mask, sw)?;
-            Ok(Some(sw.broadcast_mul(mask).ok_or_else(|| LossError::unreachable_shape("mask"))?))
+            Ok(Some(sw.broadcast_mul(mask).ok_or_else(|| Error::unreachable_shape("mask"))?))
         }
     }
 }
@@ -71,8 +71,7 @@ pub(crate) fn weigh(
         None => Ok((values, None)),
         Some(sw) => {
             let (values, sw) = align_weight("sample_weight", values, sw)?;
-            let weighted =
-                values.broadcast_mul(sw.clone()).ok_or_else(|| LossError::unreachable_shape("sample_weight"))?;
+            let weighted = values.broadcast_mul(sw.clone()).ok_or_else(|| Error::unreachable_shape("sample_weight"))?;
             Ok((weighted, Some(sw)))
         }
     }
@@ -84,7 +83,7 @@ pub(crate) fn weigh(
 /// See the module docs for the algorithm and [`Reduction`] for the result of each reduction.
 ///
 /// # Errors
-/// [`LossError::WeightShape`] if the weight or mask does not broadcast to the losses.
+/// [`Error::WeightShape`] if the weight or mask does not broadcast to the losses.
 pub fn reduce_weighted_values(
     values: DynTensor,
     sample_weight: Option<DynTensor>,

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::{LossError, Result};
+use crate::error::{Error, Result};
 
 /// How per-sample losses are turned into the returned value (Keras 3's `reduction` argument).
 ///
@@ -61,12 +61,12 @@ impl Reduction {
     /// Reads Keras's JSON value: a string, or `null` for no reduction.
     ///
     /// # Errors
-    /// [`LossError::InvalidReduction`] for anything else.
+    /// [`Error::InvalidReduction`] for anything else.
     pub fn from_json(value: &serde_json::Value) -> Result<Self> {
         match value {
             serde_json::Value::Null => Ok(Reduction::None),
             serde_json::Value::String(s) => s.parse(),
-            other => Err(LossError::InvalidReduction(other.to_string())),
+            other => Err(Error::InvalidReduction(other.to_string())),
         }
     }
 
@@ -86,7 +86,7 @@ impl fmt::Display for Reduction {
 }
 
 impl FromStr for Reduction {
-    type Err = LossError;
+    type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
         Ok(match s {
             "none" => Reduction::None,
@@ -94,7 +94,7 @@ impl FromStr for Reduction {
             "sum_over_batch_size" => Reduction::SumOverBatchSize,
             "mean" => Reduction::Mean,
             "mean_with_sample_weight" => Reduction::MeanWithSampleWeight,
-            other => return Err(LossError::InvalidReduction(other.to_string())),
+            other => return Err(Error::InvalidReduction(other.to_string())),
         })
     }
 }

@@ -11,7 +11,7 @@
 //!
 //! for `L = [[1,2,3],[4,5,6]]`, `M = [[1,1,0],[1,0,0]]`.
 
-use crate::error::{LossError, Result};
+use crate::error::{Error, Result};
 use crate::reduce::{MaskRule, Reduction, divide_no_nan, reduce_values, reduce_weighted_values, weigh};
 use crate::tensor::dyn_tensor::DynTensor;
 use crate::tensor::shape::{align_weight, dtype_of};
@@ -49,7 +49,7 @@ impl Semantics {
 }
 
 impl std::str::FromStr for Semantics {
-    type Err = LossError;
+    type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
         Ok(match s {
             "keras3" => Semantics::Keras3,
@@ -57,8 +57,8 @@ impl std::str::FromStr for Semantics {
             "tf_keras_le_2_10" => Semantics::TfKerasLegacy,
             "keras1" => Semantics::Keras1,
             other => {
-                return Err(LossError::InvalidConfig {
-                    loss: "semantics".into(),
+                return Err(Error::InvalidConfig {
+                    name: "semantics".into(),
                     message: format!("unknown semantics `{other}`; use keras3, tf_keras, tf_keras_le_2_10 or keras1"),
                 });
             }
@@ -69,8 +69,8 @@ impl std::str::FromStr for Semantics {
 /// Reduces per-sample losses the way `semantics` does (see [`Semantics`]).
 ///
 /// # Errors
-/// [`LossError::WeightShape`] for weights or masks that do not broadcast;
-/// [`LossError::InvalidReduction`] for a reduction the generation did not have.
+/// [`Error::WeightShape`] for weights or masks that do not broadcast;
+/// [`Error::InvalidReduction`] for a reduction the generation did not have.
 pub fn reduce_as(
     semantics: Semantics,
     values: DynTensor,
@@ -79,7 +79,7 @@ pub fn reduce_as(
     reduction: Reduction,
 ) -> Result<DynTensor> {
     let unsupported = |generation: &str| {
-        LossError::InvalidReduction(format!(
+        Error::InvalidReduction(format!(
             "{reduction} (not available in {generation}: use none, sum or sum_over_batch_size)"
         ))
     };
@@ -107,7 +107,7 @@ pub fn reduce_as(
         }
         Semantics::Keras1 => {
             if reduction != Reduction::SumOverBatchSize {
-                return Err(LossError::InvalidReduction(format!(
+                return Err(Error::InvalidReduction(format!(
                     "{reduction} (Keras 1.x–2.2 had no reduction argument: use the default, sum_over_batch_size)"
                 )));
             }
@@ -130,7 +130,7 @@ fn keras1(values: DynTensor, sample_weight: Option<DynTensor>, mask: Option<DynT
     if let Some(m) = mask {
         let (s, m) = align_weight("mask", score, m)?;
         let mean_m = mean_all(m.clone());
-        score = divide_no_nan(s.broadcast_mul(m).ok_or_else(|| LossError::unreachable_shape("mask"))?, mean_m);
+        score = divide_no_nan(s.broadcast_mul(m).ok_or_else(|| Error::unreachable_shape("mask"))?, mean_m);
     }
     let weights = match sample_weight {
         Some(w) => w,
@@ -139,7 +139,7 @@ fn keras1(values: DynTensor, sample_weight: Option<DynTensor>, mask: Option<DynT
     // Keras 1 weights: (B,) per sample, or the loss's own shape ("temporal").
     let ok = weights.rank() <= score.rank() && score.shape().starts_with(weights.shape());
     if !ok {
-        return Err(LossError::WeightShape {
+        return Err(Error::WeightShape {
             what: "sample_weight",
             weight: weights.shape().to_vec(),
             losses: score.shape().to_vec(),

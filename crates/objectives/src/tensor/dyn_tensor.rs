@@ -8,7 +8,7 @@
 
 use burn::tensor::{DType, Device, FloatDType, Tensor, TensorData};
 
-use crate::error::{LossError, Result};
+use crate::error::{Error, Result};
 
 /// The highest tensor rank a loss accepts.
 pub const MAX_RANK: usize = 8;
@@ -23,7 +23,7 @@ pub const MAX_RANK: usize = 8;
 /// let x: DynTensor = Tensor::<3>::zeros([2, 7, 4], &d).into();
 /// assert_eq!(x.shape(), &[2, 7, 4]);
 /// let back: Tensor<3> = x.into_tensor()?;
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct DynTensor {
@@ -114,13 +114,13 @@ impl DynTensor {
     /// as produced by element-wise ops on [`DynTensor::padded`] tensors.
     ///
     /// # Errors
-    /// [`LossError::RankTooHigh`] or [`LossError::Data`] if `inner`'s dims are not `shape` padded.
+    /// [`Error::RankTooHigh`] or [`Error::Data`] if `inner`'s dims are not `shape` padded.
     pub fn from_padded_checked(inner: Tensor<MAX_RANK>, shape: Vec<usize>) -> Result<Self> {
         if shape.len() > MAX_RANK {
-            return Err(LossError::RankTooHigh { rank: shape.len(), shape, max: MAX_RANK });
+            return Err(Error::RankTooHigh { rank: shape.len(), shape, max: MAX_RANK });
         }
         if inner.dims() != padded(&shape) {
-            return Err(LossError::Data(format!(
+            return Err(Error::Data(format!(
                 "padded tensor of dims {:?} does not hold logical shape {shape:?}",
                 inner.dims()
             )));
@@ -134,11 +134,11 @@ impl DynTensor {
     /// f32, as Keras converts labels and masks to the loss dtype (integers are exact up to 2²⁴).
     ///
     /// # Errors
-    /// [`LossError::RankTooHigh`] above rank [`MAX_RANK`].
+    /// [`Error::RankTooHigh`] above rank [`MAX_RANK`].
     pub fn from_data(data: TensorData, device: &Device) -> Result<Self> {
         let shape = data.shape().to_vec();
         if shape.len() > MAX_RANK {
-            return Err(LossError::RankTooHigh { rank: shape.len(), shape, max: MAX_RANK });
+            return Err(Error::RankTooHigh { rank: shape.len(), shape, max: MAX_RANK });
         }
         let target = match data.dtype() {
             DType::F64 => DType::F64,
@@ -146,7 +146,7 @@ impl DynTensor {
         };
         let (bytes, _, dtype) = data.convert_dtype(target).into_parts();
         let data =
-            TensorData::try_from_bytes(bytes, padded(&shape), dtype).map_err(|e| LossError::Data(format!("{e:?}")))?;
+            TensorData::try_from_bytes(bytes, padded(&shape), dtype).map_err(|e| Error::Data(format!("{e:?}")))?;
         let inner = Tensor::<MAX_RANK>::from_data(data, (device, target));
         Ok(Self { inner, shape })
     }
@@ -154,10 +154,10 @@ impl DynTensor {
     /// A tensor of the given shape filled with `value`, in `dtype`, on `device`.
     ///
     /// # Errors
-    /// [`LossError::RankTooHigh`] above rank [`MAX_RANK`].
+    /// [`Error::RankTooHigh`] above rank [`MAX_RANK`].
     pub fn full(shape: &[usize], value: f64, dtype: FloatDType, device: &Device) -> Result<Self> {
         if shape.len() > MAX_RANK {
-            return Err(LossError::RankTooHigh { rank: shape.len(), shape: shape.to_vec(), max: MAX_RANK });
+            return Err(Error::RankTooHigh { rank: shape.len(), shape: shape.to_vec(), max: MAX_RANK });
         }
         let inner = Tensor::<MAX_RANK>::full(padded(shape), value, (device, DType::from(dtype)));
         Ok(Self { inner, shape: shape.to_vec() })
@@ -201,10 +201,10 @@ impl DynTensor {
     /// Views the tensor as a `Tensor<D>`.
     ///
     /// # Errors
-    /// [`LossError::RankMismatch`] if the rank is not `D`.
+    /// [`Error::RankMismatch`] if the rank is not `D`.
     pub fn into_tensor<const D: usize>(self) -> Result<Tensor<D>> {
         if self.shape.len() != D {
-            return Err(LossError::RankMismatch { rank: self.shape.len(), shape: self.shape, requested: D });
+            return Err(Error::RankMismatch { rank: self.shape.len(), shape: self.shape, requested: D });
         }
         let mut dims = [0usize; D];
         dims.copy_from_slice(&self.shape);
@@ -214,46 +214,46 @@ impl DynTensor {
     /// Reads the single value of a one-element tensor.
     ///
     /// # Errors
-    /// [`LossError::Data`] if the tensor does not hold exactly one element or cannot be read.
+    /// [`Error::Data`] if the tensor does not hold exactly one element or cannot be read.
     pub fn into_scalar<E: burn::tensor::Element>(self) -> Result<E> {
         if self.numel() != 1 {
-            return Err(LossError::Data(format!(
+            return Err(Error::Data(format!(
                 "into_scalar needs exactly one element, the tensor has shape {:?}; reduce it first \
                  (use a reduction other than \"none\")",
                 self.shape
             )));
         }
-        self.inner.try_into_scalar::<E>().map_err(|e| LossError::Data(format!("{e:?}")))
+        self.inner.try_into_scalar::<E>().map_err(|e| Error::Data(format!("{e:?}")))
     }
 
     /// Reads the data back, with the logical shape.
     ///
     /// # Errors
-    /// [`LossError::Data`] if the backend cannot read it.
+    /// [`Error::Data`] if the backend cannot read it.
     pub fn into_data(self) -> Result<TensorData> {
         let shape = self.shape.clone();
-        let data = self.inner.try_into_data().map_err(|e| LossError::Data(format!("{e:?}")))?;
+        let data = self.inner.try_into_data().map_err(|e| Error::Data(format!("{e:?}")))?;
         let dtype = data.dtype();
         let bytes = data.into_bytes();
-        TensorData::try_from_bytes(bytes, shape, dtype).map_err(|e| LossError::Data(format!("{e:?}")))
+        TensorData::try_from_bytes(bytes, shape, dtype).map_err(|e| Error::Data(format!("{e:?}")))
     }
 
     /// Reads all values as `f32`, in row-major order.
     ///
     /// # Errors
-    /// [`LossError::Data`] if the backend cannot read them.
+    /// [`Error::Data`] if the backend cannot read them.
     pub fn to_vec_f32(&self) -> Result<Vec<f32>> {
-        let data = self.inner.clone().try_into_data().map_err(|e| LossError::Data(format!("{e:?}")))?;
-        data.convert::<f32>().try_into_vec::<f32>().map_err(|e| LossError::Data(format!("{e:?}")))
+        let data = self.inner.clone().try_into_data().map_err(|e| Error::Data(format!("{e:?}")))?;
+        data.convert::<f32>().try_into_vec::<f32>().map_err(|e| Error::Data(format!("{e:?}")))
     }
 
     /// Reads all values as `f64`, in row-major order.
     ///
     /// # Errors
-    /// [`LossError::Data`] if the backend cannot read them.
+    /// [`Error::Data`] if the backend cannot read them.
     pub fn to_vec_f64(&self) -> Result<Vec<f64>> {
-        let data = self.inner.clone().try_into_data().map_err(|e| LossError::Data(format!("{e:?}")))?;
-        data.convert::<f64>().try_into_vec::<f64>().map_err(|e| LossError::Data(format!("{e:?}")))
+        let data = self.inner.clone().try_into_data().map_err(|e| Error::Data(format!("{e:?}")))?;
+        data.convert::<f64>().try_into_vec::<f64>().map_err(|e| Error::Data(format!("{e:?}")))
     }
 
     /// Applies an element-wise (shape-preserving) function to the padded tensor.
@@ -278,14 +278,14 @@ impl DynTensor {
     /// (e.g. `|t, p| t.sub(p).square()`).
     ///
     /// # Errors
-    /// [`LossError::ShapeMismatch`] if the shapes differ.
+    /// [`Error::ShapeMismatch`] if the shapes differ.
     pub fn zip_with(
         self,
         other: Self,
         f: impl FnOnce(Tensor<MAX_RANK>, Tensor<MAX_RANK>) -> Tensor<MAX_RANK>,
     ) -> Result<Self> {
         if self.shape != other.shape {
-            return Err(LossError::ShapeMismatch { loss: "zip_with".into(), y_true: self.shape, y_pred: other.shape });
+            return Err(Error::ShapeMismatch { name: "zip_with".into(), y_true: self.shape, y_pred: other.shape });
         }
         Ok(self.zip(other, f))
     }
@@ -323,15 +323,15 @@ impl DynTensor {
     /// Checks `axis` against the rank and turns a negative axis into a positive one.
     ///
     /// # Errors
-    /// [`LossError::ScalarInput`] for a scalar, [`LossError::AxisOutOfRange`] outside `[-rank, rank)`.
+    /// [`Error::ScalarInput`] for a scalar, [`Error::AxisOutOfRange`] outside `[-rank, rank)`.
     pub fn normalize_axis(&self, loss: &str, axis: i64) -> Result<usize> {
         let rank = self.shape.len();
         if rank == 0 {
-            return Err(LossError::ScalarInput { loss: loss.to_string() });
+            return Err(Error::ScalarInput { name: loss.to_string() });
         }
         let r = rank as i64;
         if axis < -r || axis >= r {
-            return Err(LossError::AxisOutOfRange { loss: loss.to_string(), axis, rank, shape: self.shape.clone() });
+            return Err(Error::AxisOutOfRange { name: loss.to_string(), axis, rank, shape: self.shape.clone() });
         }
         Ok(if axis < 0 { (axis + r) as usize } else { axis as usize })
     }
@@ -367,18 +367,18 @@ impl DynTensor {
     /// The elements `start..start + len` along `axis` (e.g. a micro-batch along axis 0).
     ///
     /// # Errors
-    /// [`LossError::AxisOutOfRange`] or [`LossError::Data`] if the range does not fit.
+    /// [`Error::AxisOutOfRange`] or [`Error::Data`] if the range does not fit.
     pub fn narrow(self, axis: usize, start: usize, len: usize) -> Result<Self> {
         let Some(&size) = self.shape.get(axis) else {
-            return Err(LossError::AxisOutOfRange {
-                loss: "narrow".into(),
+            return Err(Error::AxisOutOfRange {
+                name: "narrow".into(),
                 axis: axis as i64,
                 rank: self.shape.len(),
                 shape: self.shape,
             });
         };
         if start.checked_add(len).is_none_or(|end| end > size) {
-            return Err(LossError::Data(format!(
+            return Err(Error::Data(format!(
                 "narrow: {start}..{} is outside axis {axis} of size {size} (shape {:?})",
                 start.saturating_add(len),
                 self.shape
@@ -393,13 +393,13 @@ impl DynTensor {
     /// The rows `indices` of axis 0, in that order (a shuffled or sliced batch); gradients flow.
     ///
     /// # Errors
-    /// [`LossError::ScalarInput`] for a scalar; [`LossError::Data`] for an index out of range.
+    /// [`Error::ScalarInput`] for a scalar; [`Error::Data`] for an index out of range.
     pub fn select_rows(self, indices: &[usize]) -> Result<Self> {
         let Some(&rows) = self.shape.first() else {
-            return Err(LossError::ScalarInput { loss: "select_rows".into() });
+            return Err(Error::ScalarInput { name: "select_rows".into() });
         };
         if let Some(&bad) = indices.iter().find(|&&i| i >= rows) {
-            return Err(LossError::Data(format!(
+            return Err(Error::Data(format!(
                 "row {bad} is out of range for axis 0 of size {rows} (shape {:?})",
                 self.shape
             )));

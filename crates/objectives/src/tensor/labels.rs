@@ -4,7 +4,7 @@
 
 use burn::tensor::{Int, Tensor};
 
-use crate::error::{LossError, Result};
+use crate::error::{Error, Result};
 use crate::tensor::dyn_tensor::{DynTensor, MAX_RANK, padded};
 use crate::tensor::shape::{squeeze_or_expand_to_same_rank, unravel};
 
@@ -13,7 +13,7 @@ use crate::tensor::shape::{squeeze_or_expand_to_same_rank, unravel};
 /// name the first offending value and its position instead.
 ///
 /// # Errors
-/// [`LossError::InvalidLabel`].
+/// [`Error::InvalidLabel`].
 pub(crate) fn check_labels(loss: &str, labels: &DynTensor, classes: usize, ignore: Option<i64>) -> Result<()> {
     let values = labels.to_vec_f64()?;
     for (i, &v) in values.iter().enumerate() {
@@ -21,8 +21,8 @@ pub(crate) fn check_labels(loss: &str, labels: &DynTensor, classes: usize, ignor
             continue;
         }
         if !(v.fract() == 0.0 && v >= 0.0 && v < classes as f64) {
-            return Err(LossError::InvalidLabel {
-                loss: loss.to_string(),
+            return Err(Error::InvalidLabel {
+                name: loss.to_string(),
                 value: v,
                 position: unravel(i, labels.shape()),
                 classes,
@@ -71,7 +71,7 @@ pub(crate) fn align_sparse(
     let given_axis = axis;
     let axis = p.normalize_axis(loss, axis)?;
     if p.shape()[axis] == 0 {
-        return Err(LossError::EmptyAxis { loss: loss.to_string(), axis, shape: p.shape().to_vec() });
+        return Err(Error::EmptyAxis { name: loss.to_string(), axis, shape: p.shape().to_vec() });
     }
     if t.rank() == p.rank() && t.shape().get(axis) == Some(&1) {
         let mut s = t.shape().to_vec();
@@ -81,8 +81,8 @@ pub(crate) fn align_sparse(
     let mut expected = p.shape().to_vec();
     expected.remove(axis);
     if t.shape() != expected.as_slice() {
-        return Err(LossError::SparseShapeMismatch {
-            loss: loss.to_string(),
+        return Err(Error::SparseShapeMismatch {
+            name: loss.to_string(),
             y_true: y_true.shape().to_vec(),
             y_pred: y_pred.shape().to_vec(),
             axis: given_axis,

@@ -1,7 +1,7 @@
 //! Rank alignment: Keras's `squeeze_or_expand_to_same_rank`, and the one place where objectives
 //! deliberately departs from it (per-sample weights on per-timestep losses).
 
-use crate::error::{LossError, Result};
+use crate::error::{Error, Result};
 use crate::tensor::dyn_tensor::{DynTensor, MAX_RANK, broadcast_shapes};
 
 /// Keras 3's `squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1=True)`, exactly.
@@ -41,7 +41,7 @@ pub fn same_rank_shapes(s1: &[usize], s2: &[usize]) -> (Vec<usize>, Vec<usize>) 
 /// The rule is [`align_weight_shapes`]; this applies it to the tensors.
 ///
 /// # Errors
-/// [`LossError::WeightShape`] if the aligned weight does not broadcast to the losses.
+/// [`Error::WeightShape`] if the aligned weight does not broadcast to the losses.
 pub fn align_weight(what: &'static str, values: DynTensor, weight: DynTensor) -> Result<(DynTensor, DynTensor)> {
     let (vs, ws) = align_weight_shapes(what, values.shape(), weight.shape())?;
     let fit = |x: DynTensor, s: Vec<usize>| if x.shape() == s.as_slice() { x } else { x.reshape(s) };
@@ -58,7 +58,7 @@ pub fn align_weight(what: &'static str, values: DynTensor, weight: DynTensor) ->
 /// expanded it the same way we do. The aligned weight must then broadcast to the losses.
 ///
 /// # Errors
-/// [`LossError::WeightShape`] if the aligned weight does not broadcast to the losses.
+/// [`Error::WeightShape`] if the aligned weight does not broadcast to the losses.
 pub fn align_weight_shapes(what: &'static str, values: &[usize], weight: &[usize]) -> Result<(Vec<usize>, Vec<usize>)> {
     let (values, mut w) = same_rank_shapes(values, weight);
     if w.len() == 1 && values.len() >= 2 && w[0] == values[0] {
@@ -67,7 +67,7 @@ pub fn align_weight_shapes(what: &'static str, values: &[usize], weight: &[usize
         w = shape;
     }
     if w.len() > MAX_RANK || broadcast_shapes(&values, &w).is_none() {
-        return Err(LossError::WeightShape {
+        return Err(Error::WeightShape {
             what,
             weight: weight.to_vec(),
             batch: values.first().copied().unwrap_or(1),
@@ -83,12 +83,12 @@ pub fn align_weight_shapes(what: &'static str, values: &[usize], weight: &[usize
 /// prediction gives a number, but not the one meant); objectives refuses instead.
 ///
 /// # Errors
-/// [`LossError::ShapeMismatch`] naming both shapes.
+/// [`Error::ShapeMismatch`] naming both shapes.
 pub fn align_targets(loss: &str, y_true: &DynTensor, y_pred: &DynTensor) -> Result<(DynTensor, DynTensor)> {
     let (t, p) = squeeze_or_expand_to_same_rank(y_true.clone(), y_pred.clone());
     if t.shape() != p.shape() {
-        return Err(LossError::ShapeMismatch {
-            loss: loss.to_string(),
+        return Err(Error::ShapeMismatch {
+            name: loss.to_string(),
             y_true: y_true.shape().to_vec(),
             y_pred: y_pred.shape().to_vec(),
         });
@@ -100,7 +100,7 @@ pub fn align_targets(loss: &str, y_true: &DynTensor, y_pred: &DynTensor) -> Resu
 /// [`align_targets`], then the loss's `axis` checked against `y_pred` and made non-negative.
 ///
 /// # Errors
-/// [`LossError::ShapeMismatch`], [`LossError::ScalarInput`] or [`LossError::AxisOutOfRange`].
+/// [`Error::ShapeMismatch`], [`Error::ScalarInput`] or [`Error::AxisOutOfRange`].
 pub fn align_with_axis(
     loss: &str,
     y_true: &DynTensor,
@@ -110,7 +110,7 @@ pub fn align_with_axis(
     let (t, p) = align_targets(loss, y_true, y_pred)?;
     let axis = p.normalize_axis(loss, axis)?;
     if p.shape()[axis] == 0 {
-        return Err(LossError::EmptyAxis { loss: loss.to_string(), axis, shape: p.shape().to_vec() });
+        return Err(Error::EmptyAxis { name: loss.to_string(), axis, shape: p.shape().to_vec() });
     }
     Ok((t, p, axis))
 }
@@ -136,7 +136,7 @@ impl Axes {
     /// The axes checked against `x` and made non-negative (sorted, deduplicated); `None` for all.
     ///
     /// # Errors
-    /// [`LossError::AxisOutOfRange`] or [`LossError::ScalarInput`].
+    /// [`Error::AxisOutOfRange`] or [`Error::ScalarInput`].
     pub fn resolve(&self, loss: &str, x: &DynTensor) -> Result<Option<Vec<usize>>> {
         let Some(axes) = &self.0 else { return Ok(None) };
         let mut out = axes.iter().map(|&a| x.normalize_axis(loss, a)).collect::<Result<Vec<_>>>()?;
@@ -229,7 +229,7 @@ mod tests {
         let (_, w) = align_weight("sample_weight", t([3, 3]), t([3]))?;
         assert_eq!(w.shape(), &[3, 1]);
         let err = align_weight("sample_weight", t([2, 3]), t([4])).unwrap_err();
-        assert!(matches!(err, LossError::WeightShape { .. }), "{err}");
+        assert!(matches!(err, Error::WeightShape { .. }), "{err}");
         Ok(())
     }
 }

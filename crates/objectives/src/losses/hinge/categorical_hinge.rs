@@ -21,7 +21,7 @@ axis_only_config!(
 /// # Shapes
 /// `[batch, d0, …, dn]` → the same without `axis`.
 /// # Errors
-/// [`crate::LossError::ShapeMismatch`], [`crate::LossError::AxisOutOfRange`].
+/// [`crate::Error::ShapeMismatch`], [`crate::Error::AxisOutOfRange`].
 /// # Example
 /// ```
 /// use objectives::prelude::*;
@@ -30,10 +30,16 @@ axis_only_config!(
 /// let p: DynTensor = Tensor::<2>::from_floats([[0.3, 0.5, 0.2]], &d).into();
 /// let l = categorical_hinge(&t, &p, &Default::default())?;
 /// assert!((l.to_vec_f32()?[0] - 0.8).abs() < 1e-6);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 /// Matches `keras.losses.categorical_hinge` (3.x).
-pub fn categorical_hinge(y_true: &DynTensor, y_pred: &DynTensor, config: &CategoricalHingeConfig) -> Result<DynTensor> {
+pub fn categorical_hinge(
+    y_true: impl Into<DynTensor>,
+    y_pred: impl Into<DynTensor>,
+    config: &CategoricalHingeConfig,
+) -> Result<DynTensor> {
+    let (y_true, y_pred): (DynTensor, DynTensor) = (y_true.into(), y_pred.into());
+    let (y_true, y_pred) = (&y_true, &y_pred);
     let (t, p, axis) = align_with_axis("categorical_hinge", y_true, y_pred, config.axis)?;
     let pos = t.clone().zip(p.clone(), |t, p| t.mul(p)).sum_axis(axis);
     let neg = t.zip(p, |t, p| t.neg().add_scalar(1.0).mul(p)).max_axis(axis);

@@ -20,7 +20,7 @@ axis_only_config!(
 /// # Shapes
 /// `[batch, d0, …, dn]` → the same without `axis`.
 /// # Errors
-/// [`crate::LossError::ShapeMismatch`], [`crate::LossError::AxisOutOfRange`].
+/// [`crate::Error::ShapeMismatch`], [`crate::Error::AxisOutOfRange`].
 /// # Example
 /// ```
 /// use objectives::prelude::*;
@@ -29,10 +29,12 @@ axis_only_config!(
 /// let p: DynTensor = Tensor::<2>::from_floats([[0.5, 2.]], &d).into();
 /// let l = hinge(&t, &p, &Default::default())?;
 /// assert_eq!(l.to_vec_f32()?, vec![0.75]);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 /// Matches `keras.losses.hinge` (3.x).
-pub fn hinge(y_true: &DynTensor, y_pred: &DynTensor, config: &HingeConfig) -> Result<DynTensor> {
+pub fn hinge(y_true: impl Into<DynTensor>, y_pred: impl Into<DynTensor>, config: &HingeConfig) -> Result<DynTensor> {
+    let (y_true, y_pred): (DynTensor, DynTensor) = (y_true.into(), y_pred.into());
+    let (y_true, y_pred) = (&y_true, &y_pred);
     let (t, p, axis) = align_with_axis("hinge", y_true, y_pred, config.axis)?;
     let t = convert_binary_labels_to_hinge(t);
     let l = t.zip(p, |t, p| t.mul(p).neg().add_scalar(1.0).clamp_min(0.0));
@@ -59,7 +61,7 @@ mod tests {
     #[test]
     fn label_conversion_is_global() -> Result<()> {
         // Not all labels are 0/1 (there is a -1): nothing is converted.
-        let l = hinge(&d2(&[[0., -1.]]), &d2(&[[0.5, 0.5]]), &Default::default())?;
+        let l = hinge(d2(&[[0., -1.]]), d2(&[[0.5, 0.5]]), &Default::default())?;
         assert_eq!(vals(&l), vec![(1.0 + 1.5) / 2.0]);
         Ok(())
     }

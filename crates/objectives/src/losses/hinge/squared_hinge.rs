@@ -20,7 +20,7 @@ axis_only_config!(
 /// # Shapes
 /// `[batch, d0, …, dn]` → the same without `axis`.
 /// # Errors
-/// [`crate::LossError::ShapeMismatch`], [`crate::LossError::AxisOutOfRange`].
+/// [`crate::Error::ShapeMismatch`], [`crate::Error::AxisOutOfRange`].
 /// # Example
 /// ```
 /// use objectives::prelude::*;
@@ -29,10 +29,16 @@ axis_only_config!(
 /// let p: DynTensor = Tensor::<2>::from_floats([[0.5, 2.]], &d).into();
 /// let l = squared_hinge(&t, &p, &Default::default())?;
 /// assert_eq!(l.to_vec_f32()?, vec![1.125]);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 /// Matches `keras.losses.squared_hinge` (3.x).
-pub fn squared_hinge(y_true: &DynTensor, y_pred: &DynTensor, config: &SquaredHingeConfig) -> Result<DynTensor> {
+pub fn squared_hinge(
+    y_true: impl Into<DynTensor>,
+    y_pred: impl Into<DynTensor>,
+    config: &SquaredHingeConfig,
+) -> Result<DynTensor> {
+    let (y_true, y_pred): (DynTensor, DynTensor) = (y_true.into(), y_pred.into());
+    let (y_true, y_pred) = (&y_true, &y_pred);
     let (t, p, axis) = align_with_axis("squared_hinge", y_true, y_pred, config.axis)?;
     let t = convert_binary_labels_to_hinge(t);
     let l = t.zip(p, |t, p| t.mul(p).neg().add_scalar(1.0).clamp_min(0.0).square());

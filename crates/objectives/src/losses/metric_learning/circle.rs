@@ -4,7 +4,7 @@ use burn::tensor::{Bool, Int, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::DynTensor;
-use crate::error::{LossError, Result};
+use crate::error::{Error, Result};
 use crate::losses::loss::LossValues;
 use crate::losses::wrapper::{LossFunctionWrapper, is_last_axis, keras_loss_fn, last_axis};
 use crate::tensor::dyn_tensor::padded;
@@ -62,9 +62,9 @@ impl Default for CircleConfig {
 /// `y_true`: `[batch]` or `[batch, 1]`; `y_pred`: `[batch, dim]` (or `[dim, batch]` with
 /// `axis = 0`) → `[batch]`.
 /// # Errors
-/// [`LossError::InvalidConfig`] naming the shapes if `y_pred` is not rank 2 or `y_true` does not
+/// [`Error::InvalidConfig`] naming the shapes if `y_pred` is not rank 2 or `y_true` does not
 /// hold one label per embedding, or if `gamma` or `margin` is not finite;
-/// [`LossError::AxisOutOfRange`] for an axis outside `[-2, 2)`.
+/// [`Error::AxisOutOfRange`] for an axis outside `[-2, 2)`.
 /// # Example
 /// ```
 /// use objectives::prelude::*;
@@ -72,14 +72,16 @@ impl Default for CircleConfig {
 /// let labels = Tensor::<1>::from_floats([0., 0., 1., 1.], &d);
 /// let s = 0.5f32.sqrt();
 /// let emb = Tensor::<2>::from_floats([[1., 0.], [s, s], [0., 1.], [-s, s]], &d);
-/// let per_sample = circle(&labels.clone().into(), &emb.clone().into(), &Default::default())?;
+/// let per_sample = circle(labels.clone(), emb.clone(), &Default::default())?;
 /// assert_eq!(per_sample.values.shape(), &[4]);
 /// let loss = Circle::default().call(&labels, &emb, None)?.into_scalar::<f32>()?;
 /// assert!(loss > 0.0 && loss.is_finite());
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 /// Matches `keras.losses.circle` (3.x).
-pub fn circle(y_true: &DynTensor, y_pred: &DynTensor, config: &CircleConfig) -> Result<LossValues> {
+pub fn circle(y_true: impl Into<DynTensor>, y_pred: impl Into<DynTensor>, config: &CircleConfig) -> Result<LossValues> {
+    let (y_true, y_pred): (DynTensor, DynTensor) = (y_true.into(), y_pred.into());
+    let (y_true, y_pred) = (&y_true, &y_pred);
     circle_impl(y_true, y_pred, None, config)
 }
 
@@ -90,7 +92,7 @@ pub fn circle(y_true: &DynTensor, y_pred: &DynTensor, config: &CircleConfig) -> 
 /// `[refs, dim]` with the default axis). With `remove_diagonal`, entry `(i, i)` of the positive
 /// mask is still cleared, as Keras does.
 /// # Errors
-/// As [`circle`], and [`LossError::InvalidConfig`] if the references' shapes do not agree with
+/// As [`circle`], and [`Error::InvalidConfig`] if the references' shapes do not agree with
 /// each other or with `y_pred`'s embedding size.
 /// # Example
 /// ```
@@ -103,20 +105,23 @@ pub fn circle(y_true: &DynTensor, y_pred: &DynTensor, config: &CircleConfig) -> 
 /// let config = CircleConfig { remove_diagonal: false, ..Default::default() };
 /// let l = objectives::metric_learning::circle::circle_with_refs(&labels, &emb, &ref_labels, &refs, &config)?;
 /// assert_eq!(l.values.shape(), &[2]);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 pub fn circle_with_refs(
-    y_true: &DynTensor,
-    y_pred: &DynTensor,
-    ref_labels: &DynTensor,
-    ref_embeddings: &DynTensor,
+    y_true: impl Into<DynTensor>,
+    y_pred: impl Into<DynTensor>,
+    ref_labels: impl Into<DynTensor>,
+    ref_embeddings: impl Into<DynTensor>,
     config: &CircleConfig,
 ) -> Result<LossValues> {
+    let (y_true, y_pred, ref_labels, ref_embeddings): (DynTensor, DynTensor, DynTensor, DynTensor) =
+        (y_true.into(), y_pred.into(), ref_labels.into(), ref_embeddings.into());
+    let (y_true, y_pred, ref_labels, ref_embeddings) = (&y_true, &y_pred, &ref_labels, &ref_embeddings);
     circle_impl(y_true, y_pred, Some((ref_labels, ref_embeddings)), config)
 }
 
-fn invalid(message: String) -> LossError {
-    LossError::InvalidConfig { loss: NAME.to_string(), message }
+fn invalid(message: String) -> Error {
+    Error::InvalidConfig { name: NAME.to_string(), message }
 }
 
 /// `(n, dim)` of the embeddings `x`, and whether they are laid out `(dim, n)` (`axis` 0).
@@ -165,8 +170,8 @@ fn circle_impl(
 ) -> Result<LossValues> {
     let (gamma, margin) = (config.gamma, config.margin);
     if !gamma.is_finite() || !margin.is_finite() {
-        return Err(LossError::InvalidConfig {
-            loss: "Circle".into(),
+        return Err(Error::InvalidConfig {
+            name: "Circle".into(),
             message: format!("gamma and margin must be finite numbers, got gamma {gamma} and margin {margin}"),
         });
     }
@@ -294,9 +299,9 @@ mod tests {
         let d = crate::backend::test_device();
         let y = DynTensor::from(t1(&CY, &d));
         let p = t2(&cp_flat(), [5, 4], &d);
-        let a = circle(&y, &p.clone().into(), &CircleConfig::default())?.values.to_vec_f64()?;
+        let a = circle(&y, p.clone(), &CircleConfig::default())?.values.to_vec_f64()?;
         let config = CircleConfig { axis: 0, ..Default::default() };
-        let b = circle(&y, &p.transpose().into(), &config)?.values.to_vec_f64()?;
+        let b = circle(&y, p.transpose(), &config)?.values.to_vec_f64()?;
         assert_eq!(a, b);
         assert_eq!(a[4], 0.0);
         Ok(())
@@ -320,10 +325,10 @@ mod tests {
         let w = [0.7, 1.9, 1.0, 0.4, 1.3];
         let total = |e: &[f64], r: &[f64], device: &Device| -> Result<f64> {
             let l = circle_with_refs(
-                &t1(&labels, device).into(),
-                &t2(e, [5, 4], device).into(),
-                &t1(&ref_labels, device).into(),
-                &t2(r, [6, 4], device).into(),
+                t1(&labels, device),
+                t2(e, [5, 4], device),
+                t1(&ref_labels, device),
+                t2(r, [6, 4], device),
                 &config,
             )?;
             let v = l.values.to_vec_f64()?;
@@ -331,13 +336,7 @@ mod tests {
         };
         let e = t2(&emb, [5, 4], &ad).require_grad();
         let r = t2(&refs, [6, 4], &ad).require_grad();
-        let l = circle_with_refs(
-            &t1(&labels, &ad).into(),
-            &(&e).into(),
-            &t1(&ref_labels, &ad).into(),
-            &(&r).into(),
-            &config,
-        )?;
+        let l = circle_with_refs(t1(&labels, &ad), &e, t1(&ref_labels, &ad), &r, &config)?;
         let weighted = l.values.into_tensor::<1>()?.mul(t1(&w, &ad)).sum();
         let grads = weighted.backward();
         let ge = e.grad(&grads).expect("grad").into_data().convert::<f64>().try_to_vec::<f64>().unwrap();
@@ -384,7 +383,7 @@ mod tests {
             }
             // Row 2's own loss is 0, masked out, and sends no gradient anywhere.
             let p = t2(&cp_flat()[..12], [3, 4], &ad).require_grad();
-            let per = circle(&t1(&labels, &ad).into(), &(&p).into(), &Default::default())?;
+            let per = circle(t1(&labels, &ad), &p, &Default::default())?;
             assert_eq!(per.mask.expect("mask").to_vec_f64()?[2], 0.0);
             let row2 = per.values.into_tensor::<1>()?.slice(2..3);
             assert_eq!(row2.clone().into_scalar::<f64>(), 0.0);
@@ -401,19 +400,19 @@ mod tests {
         let y: DynTensor = t1(&CY, &d).into();
         let p: DynTensor = t2(&cp_flat(), [5, 4], &d).into();
         let c = CircleConfig::default();
-        let msg = |e: LossError| e.to_string();
+        let msg = |e: Error| e.to_string();
         // y_pred not rank 2.
-        let e = circle(&y, &t1(&[1., 2., 3., 4., 5.], &d).into(), &c).unwrap_err();
+        let e = circle(&y, t1(&[1., 2., 3., 4., 5.], &d), &c).unwrap_err();
         assert!(msg(e).contains("[5]"));
         // Label count differs from the batch.
-        let e = circle(&t1(&[1., 2., 3.], &d).into(), &p, &c).unwrap_err();
-        assert!(msg(e).contains("[3]") && msg(circle(&t1(&[1.], &d).into(), &p, &c).unwrap_err()).contains("[5, 4]"));
+        let e = circle(t1(&[1., 2., 3.], &d), &p, &c).unwrap_err();
+        assert!(msg(e).contains("[3]") && msg(circle(t1(&[1.], &d), &p, &c).unwrap_err()).contains("[5, 4]"));
         // (B, 1) labels are accepted, (1, B) are not.
-        assert!(circle(&t2(&CY, [5, 1], &d).into(), &p, &c).is_ok());
-        assert!(circle(&t2(&CY, [1, 5], &d).into(), &p, &c).is_err());
+        assert!(circle(t2(&CY, [5, 1], &d), &p, &c).is_ok());
+        assert!(circle(t2(&CY, [1, 5], &d), &p, &c).is_err());
         // Axis out of range.
         let e = circle(&y, &p, &CircleConfig { axis: 2, ..Default::default() }).unwrap_err();
-        assert!(matches!(e, LossError::AxisOutOfRange { .. }), "{e}");
+        assert!(matches!(e, Error::AxisOutOfRange { .. }), "{e}");
         // Non-finite gamma.
         assert!(circle(&y, &p, &CircleConfig { gamma: f64::NAN, ..Default::default() }).is_err());
         // References inconsistent with each other or with y_pred.
@@ -434,15 +433,15 @@ mod tests {
         assert_eq!(l.values.shape(), &[0]);
         // No references: no pairs, so zero losses.
         let l = circle_with_refs(
-            &t1(&CY, &d).into(),
-            &t2(&cp_flat(), [5, 4], &d).into(),
+            t1(&CY, &d),
+            t2(&cp_flat(), [5, 4], &d),
             &data(vec![0])?,
             &data(vec![0, 4])?,
             &CircleConfig::default(),
         )?;
         assert_eq!(l.values.to_vec_f64()?, vec![0.0; 5]);
         // Zero-size embeddings: every distance is 1.
-        let l = circle(&t1(&[1., 1., 2.], &d).into(), &data(vec![3, 0])?, &CircleConfig::default())?;
+        let l = circle(t1(&[1., 1., 2.], &d), &data(vec![3, 0])?, &CircleConfig::default())?;
         // Rows 0 and 1: softplus(80·1.4·0.6 − 80·0.4·0.4) = 54.4; row 2 has no positive.
         let v = l.values.to_vec_f32()?;
         assert!((v[0] - 54.4).abs() < 1e-4 && v[0] == v[1] && v[2] == 0.0, "{v:?}");

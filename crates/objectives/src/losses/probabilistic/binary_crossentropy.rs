@@ -41,8 +41,8 @@ impl Default for BinaryCrossentropyConfig {
 /// # Shapes
 /// `[batch, d0, …, dn]` → the same without `axis`.
 /// # Errors
-/// [`crate::LossError::ShapeMismatch`], [`crate::LossError::AxisOutOfRange`],
-/// [`crate::LossError::InvalidConfig`] for a `label_smoothing` outside `[0, 1]`.
+/// [`crate::Error::ShapeMismatch`], [`crate::Error::AxisOutOfRange`],
+/// [`crate::Error::InvalidConfig`] for a `label_smoothing` outside `[0, 1]`.
 /// # Example
 /// ```
 /// use objectives::prelude::*;
@@ -51,14 +51,16 @@ impl Default for BinaryCrossentropyConfig {
 /// let p = Tensor::<2>::from_floats([[0.6, 0.4], [0.4, 0.6]], &d);
 /// let l = BinaryCrossentropy::default().call(&t, &p, None)?;
 /// assert!((l.into_scalar::<f32>()? - 0.81492424).abs() < 1e-6);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 /// Matches `keras.losses.binary_crossentropy` (3.x).
 pub fn binary_crossentropy(
-    y_true: &DynTensor,
-    y_pred: &DynTensor,
+    y_true: impl Into<DynTensor>,
+    y_pred: impl Into<DynTensor>,
     config: &BinaryCrossentropyConfig,
 ) -> Result<DynTensor> {
+    let (y_true, y_pred): (DynTensor, DynTensor) = (y_true.into(), y_pred.into());
+    let (y_true, y_pred) = (&y_true, &y_pred);
     check_smoothing("BinaryCrossentropy", config.label_smoothing)?;
     let (t, p, axis) = align_with_axis("binary_crossentropy", y_true, y_pred, config.axis)?;
     let s = config.label_smoothing;
@@ -111,7 +113,7 @@ mod tests {
     #[test]
     fn saturation_is_asymmetric_in_f32() -> Result<()> {
         // p = 1 with y = 0 → −log(1 − 0.99999988); p = 0 with y = 1 → −log(1e-7).
-        let l = binary_crossentropy(&d2(&[[0.], [1.]]), &d2(&[[1.], [0.]]), &Default::default())?;
+        let l = binary_crossentropy(d2(&[[0.], [1.]]), d2(&[[1.], [0.]]), &Default::default())?;
         let v = vals(&l);
         assert!((v[0] - 15.942385).abs() < 1e-4 && (v[1] - 16.118096).abs() < 1e-4, "{v:?}");
         Ok(())
@@ -120,7 +122,7 @@ mod tests {
     #[test]
     fn extreme_logits_stay_finite() -> Result<()> {
         let c = BinaryCrossentropyConfig { from_logits: true, ..Default::default() };
-        let l = binary_crossentropy(&d2(&[[1., 0.]]), &d2(&[[-1e4, -1e4]]), &c)?;
+        let l = binary_crossentropy(d2(&[[1., 0.]]), d2(&[[-1e4, -1e4]]), &c)?;
         assert_eq!(vals(&l), vec![5e3]);
         Ok(())
     }

@@ -56,7 +56,7 @@ impl Default for BinaryFocalCrossentropyConfig {
 /// # Shapes
 /// `[batch, d0, …, dn]` → the same without `axis`.
 /// # Errors
-/// [`crate::LossError::ShapeMismatch`], [`crate::LossError::AxisOutOfRange`], [`crate::LossError::InvalidConfig`]
+/// [`crate::Error::ShapeMismatch`], [`crate::Error::AxisOutOfRange`], [`crate::Error::InvalidConfig`]
 /// for `gamma < 0` or a `label_smoothing` outside `[0, 1]`.
 /// # Example
 /// ```
@@ -66,14 +66,16 @@ impl Default for BinaryFocalCrossentropyConfig {
 /// let p = Tensor::<2>::from_floats([[0.6, 0.4], [0.4, 0.6]], &d);
 /// let l = BinaryFocalCrossentropy::default().call(&t, &p, None)?;
 /// assert!((l.into_scalar::<f32>()? - 0.26783154).abs() < 1e-6);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 /// Matches `keras.losses.binary_focal_crossentropy` (3.x).
 pub fn binary_focal_crossentropy(
-    y_true: &DynTensor,
-    y_pred: &DynTensor,
+    y_true: impl Into<DynTensor>,
+    y_pred: impl Into<DynTensor>,
     config: &BinaryFocalCrossentropyConfig,
 ) -> Result<DynTensor> {
+    let (y_true, y_pred): (DynTensor, DynTensor) = (y_true.into(), y_pred.into());
+    let (y_true, y_pred) = (&y_true, &y_pred);
     check_smoothing("BinaryFocalCrossentropy", config.label_smoothing)?;
     check_gamma("BinaryFocalCrossentropy", config.gamma)?;
     let (t, p, axis) = align_with_axis("binary_focal_crossentropy", y_true, y_pred, config.axis)?;

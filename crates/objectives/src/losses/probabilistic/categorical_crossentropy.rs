@@ -40,8 +40,8 @@ impl Default for CategoricalCrossentropyConfig {
 /// # Shapes
 /// `[batch, d0, …, dn]` → the same without `axis`.
 /// # Errors
-/// [`crate::LossError::ShapeMismatch`], [`crate::LossError::AxisOutOfRange`],
-/// [`crate::LossError::InvalidConfig`] for a `label_smoothing` outside `[0, 1]`.
+/// [`crate::Error::ShapeMismatch`], [`crate::Error::AxisOutOfRange`],
+/// [`crate::Error::InvalidConfig`] for a `label_smoothing` outside `[0, 1]`.
 /// # Example
 /// ```
 /// use objectives::prelude::*;
@@ -52,14 +52,16 @@ impl Default for CategoricalCrossentropyConfig {
 /// let cce = CategoricalCrossentropy::new(CategoricalCrossentropyConfig { from_logits: true, axis: 1, ..Default::default() });
 /// let l = cce.call(&t, &x, None)?;
 /// assert!((l.into_scalar::<f32>()? - 3f32.ln()).abs() < 1e-6);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 /// Matches `keras.losses.categorical_crossentropy` (Keras main).
 pub fn categorical_crossentropy(
-    y_true: &DynTensor,
-    y_pred: &DynTensor,
+    y_true: impl Into<DynTensor>,
+    y_pred: impl Into<DynTensor>,
     config: &CategoricalCrossentropyConfig,
 ) -> Result<DynTensor> {
+    let (y_true, y_pred): (DynTensor, DynTensor) = (y_true.into(), y_pred.into());
+    let (y_true, y_pred) = (&y_true, &y_pred);
     check_smoothing("CategoricalCrossentropy", config.label_smoothing)?;
     let (t, p, axis) = align_with_axis("categorical_crossentropy", y_true, y_pred, config.axis)?;
     let k = p.shape()[axis];

@@ -46,7 +46,7 @@ impl Default for CategoricalFocalCrossentropyConfig {
 /// # Shapes
 /// `[batch, d0, …, dn]` → the same without `axis`.
 /// # Errors
-/// [`crate::LossError::ShapeMismatch`], [`crate::LossError::AxisOutOfRange`], [`crate::LossError::InvalidConfig`]
+/// [`crate::Error::ShapeMismatch`], [`crate::Error::AxisOutOfRange`], [`crate::Error::InvalidConfig`]
 /// for `gamma < 0` or a `label_smoothing` outside `[0, 1]`.
 /// # Example
 /// ```
@@ -56,14 +56,16 @@ impl Default for CategoricalFocalCrossentropyConfig {
 /// let p = Tensor::<2>::from_floats([[0.05, 0.95, 0.], [0.1, 0.8, 0.1]], &d);
 /// let l = CategoricalFocalCrossentropy::default().call(&t, &p, None)?;
 /// assert!((l.into_scalar::<f32>()? - 0.23315276).abs() < 1e-6);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 /// Matches `keras.losses.categorical_focal_crossentropy` (Keras main).
 pub fn categorical_focal_crossentropy(
-    y_true: &DynTensor,
-    y_pred: &DynTensor,
+    y_true: impl Into<DynTensor>,
+    y_pred: impl Into<DynTensor>,
     config: &CategoricalFocalCrossentropyConfig,
 ) -> Result<DynTensor> {
+    let (y_true, y_pred): (DynTensor, DynTensor) = (y_true.into(), y_pred.into());
+    let (y_true, y_pred) = (&y_true, &y_pred);
     check_smoothing("CategoricalFocalCrossentropy", config.label_smoothing)?;
     check_gamma("CategoricalFocalCrossentropy", config.gamma)?;
     let (t, p, axis) = align_with_axis("categorical_focal_crossentropy", y_true, y_pred, config.axis)?;

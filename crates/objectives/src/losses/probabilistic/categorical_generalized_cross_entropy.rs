@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::DynTensor;
-use crate::error::{LossError, Result};
+use crate::error::{Error, Result};
 use crate::losses::wrapper::{LossFunctionWrapper, is_last_axis, keras_loss_fn, last_axis};
 use crate::tensor::labels::{align_sparse, check_labels, one_hot};
 
@@ -33,8 +33,8 @@ impl Default for CategoricalGeneralizedCrossEntropyConfig {
 /// # Shapes
 /// As [`crate::sparse_categorical_crossentropy()`]: labels are `y_pred`'s shape without `axis`.
 /// # Errors
-/// [`LossError::InvalidConfig`] unless `0 < q < 1` (as Keras); [`LossError::InvalidLabel`];
-/// [`LossError::SparseShapeMismatch`].
+/// [`Error::InvalidConfig`] unless `0 < q < 1` (as Keras); [`Error::InvalidLabel`];
+/// [`Error::SparseShapeMismatch`].
 /// # Example
 /// ```
 /// use objectives::prelude::*;
@@ -43,18 +43,20 @@ impl Default for CategoricalGeneralizedCrossEntropyConfig {
 /// let p = Tensor::<2>::from_floats([[0.64, 0.36], [0.36, 0.64]], &d);
 /// let l = CategoricalGeneralizedCrossEntropy::default().call(&t, &p, None)?;
 /// assert!((l.into_scalar::<f32>()? - 0.4).abs() < 1e-6); // (1 − 0.8) / 0.5
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 /// Matches `keras.losses.categorical_generalized_cross_entropy` (3.x).
 pub fn categorical_generalized_cross_entropy(
-    y_true: &DynTensor,
-    y_pred: &DynTensor,
+    y_true: impl Into<DynTensor>,
+    y_pred: impl Into<DynTensor>,
     config: &CategoricalGeneralizedCrossEntropyConfig,
 ) -> Result<DynTensor> {
+    let (y_true, y_pred): (DynTensor, DynTensor) = (y_true.into(), y_pred.into());
+    let (y_true, y_pred) = (&y_true, &y_pred);
     let q = config.q;
     if !(q > 0.0 && q < 1.0) {
-        return Err(LossError::InvalidConfig {
-            loss: "CategoricalGeneralizedCrossEntropy".into(),
+        return Err(Error::InvalidConfig {
+            name: "CategoricalGeneralizedCrossEntropy".into(),
             message: format!("q must be in the open interval (0, 1), got {q}"),
         });
     }

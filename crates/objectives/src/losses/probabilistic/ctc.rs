@@ -5,7 +5,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::DynTensor;
-use crate::error::{LossError, Result};
+use crate::error::{Error, Result};
 use crate::losses::wrapper::{LossFunctionWrapper, is_last_axis, keras_loss_fn, last_axis};
 
 /// Keras's stand-in for `log 0` in the forward recursion (`log_epsilon` in its JAX backend).
@@ -60,10 +60,10 @@ impl Default for CtcConfig {
 /// `y_pred`: `[batch, time, classes]` logits (or `[batch, classes, time]` with `axis = 1`)
 /// → `[batch]`.
 /// # Errors
-/// [`LossError::InputShape`] unless `y_true` has rank 2 and `y_pred` rank 3 with the same batch
+/// [`Error::InputShape`] unless `y_true` has rank 2 and `y_pred` rank 3 with the same batch
 /// size, and `y_pred` is not empty (it needs a sample, a timestep and the blank class);
-/// [`LossError::AxisOutOfRange`], or [`LossError::InvalidConfig`] for `axis = 0` (the batch
-/// axis); [`LossError::InvalidLabel`] for a label that is not an integer in `[0, classes)`,
+/// [`Error::AxisOutOfRange`], or [`Error::InvalidConfig`] for `axis = 0` (the batch
+/// axis); [`Error::InvalidLabel`] for a label that is not an integer in `[0, classes)`,
 /// naming its value and position.
 /// # Example
 /// ```
@@ -74,12 +74,14 @@ impl Default for CtcConfig {
 /// let y_pred: DynTensor = Tensor::<3>::from_floats([[[0.0, 0.0, 0.0]]], &d).into();
 /// let l = ctc(&y_true, &y_pred, &Default::default())?.to_vec_f32()?;
 /// assert!((l[0] - 3f32.ln()).abs() < 1e-6);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 /// Matches `keras.losses.ctc` (3.x, JAX backend).
-pub fn ctc(y_true: &DynTensor, y_pred: &DynTensor, config: &CtcConfig) -> Result<DynTensor> {
-    let shape_error = |expected: &str| LossError::InputShape {
-        loss: "ctc".into(),
+pub fn ctc(y_true: impl Into<DynTensor>, y_pred: impl Into<DynTensor>, config: &CtcConfig) -> Result<DynTensor> {
+    let (y_true, y_pred): (DynTensor, DynTensor) = (y_true.into(), y_pred.into());
+    let (y_true, y_pred) = (&y_true, &y_pred);
+    let shape_error = |expected: &str| Error::InputShape {
+        name: "ctc".into(),
         expected: expected.into(),
         y_true: y_true.shape().to_vec(),
         y_pred: y_pred.shape().to_vec(),
@@ -92,8 +94,8 @@ pub fn ctc(y_true: &DynTensor, y_pred: &DynTensor, config: &CtcConfig) -> Result
     }
     let class_axis = y_pred.normalize_axis("ctc", config.axis)?;
     if class_axis == 0 {
-        return Err(LossError::InvalidConfig {
-            loss: "CTC".into(),
+        return Err(Error::InvalidConfig {
+            name: "CTC".into(),
             message: format!(
                 "axis {} is y_pred's batch axis; axis must be the class axis: -1 or 2 for (batch, time, classes), \
                  1 or -2 for (batch, classes, time)",
@@ -196,12 +198,7 @@ fn read_labels(y_true: &DynTensor, classes: usize) -> Result<Vec<usize>> {
             if v.is_finite() && v.fract() == 0.0 && v >= 0.0 && v < classes as f64 {
                 Ok(v as usize)
             } else {
-                Err(LossError::InvalidLabel {
-                    loss: "ctc".into(),
-                    value: v,
-                    position: vec![i / width, i % width],
-                    classes,
-                })
+                Err(Error::InvalidLabel { name: "ctc".into(), value: v, position: vec![i / width, i % width], classes })
             }
         })
         .collect()
@@ -277,7 +274,7 @@ mod tests {
         };
         // T = 1, label 2: −log p(2).
         let x = [0.3, -0.2, 0.9];
-        let l = ctc(&labels([[2.]]), &logits_f64(&x, [1, 1, 3], &d).into(), &Default::default())?.to_vec_f64()?;
+        let l = ctc(labels([[2.]]), logits_f64(&x, [1, 1, 3], &d), &Default::default())?.to_vec_f64()?;
         assert!((l[0] + log_softmax_row(&x)[2]).abs() < 1e-12, "{l:?}");
 
         // T = 2, label 1: alignments (1, 1), (0, 1), (1, 0).
@@ -288,11 +285,11 @@ mod tests {
         );
         let expected = -(p0[1] * p1[1] + p0[0] * p1[1] + p0[1] * p1[0]).ln();
         let y_pred: DynTensor = logits_f64(&x, [1, 2, 3], &d).into();
-        let l = ctc(&labels([[1., 0.]]), &y_pred, &Default::default())?.to_vec_f64()?;
+        let l = ctc(labels([[1., 0.]]), &y_pred, &Default::default())?.to_vec_f64()?;
         assert!((l[0] - expected).abs() < 1e-12, "{l:?} vs {expected}");
 
         // All padding: the only path is all blanks.
-        let l = ctc(&labels([[0., 0.]]), &y_pred, &Default::default())?.to_vec_f64()?;
+        let l = ctc(labels([[0., 0.]]), &y_pred, &Default::default())?.to_vec_f64()?;
         let blanks = -(p0[0] * p1[0]).ln();
         assert!((l[0] - blanks).abs() < 1e-12, "{l:?} vs {blanks}");
         // No label slots at all: the same.
@@ -311,11 +308,11 @@ mod tests {
         };
         let y_pred: DynTensor = logits_f64(&[0.1, 0.5, -0.3, 0.2, -0.1, 0.4], [1, 2, 3], &d).into();
         for (row, expected) in [([1., 1., 0.], 99_999.956_768_7), ([1., 2., 1.], 99_999.690_688_11)] {
-            let l = ctc(&labels([row]), &y_pred, &Default::default())?.to_vec_f64()?;
+            let l = ctc(labels([row]), &y_pred, &Default::default())?.to_vec_f64()?;
             assert!((l[0] - expected).abs() < 1e-6, "{row:?}: {l:?} vs {expected}");
         }
         // [2, 0] has one non-zero label, so the sequence is just 2 (testdata/ctc_reference.py).
-        let l = ctc(&labels([[2., 0.]]), &y_pred, &Default::default())?.to_vec_f64()?;
+        let l = ctc(labels([[2., 0.]]), &y_pred, &Default::default())?.to_vec_f64()?;
         assert!((l[0] - 1.240_073_85).abs() < 1e-6, "{l:?}");
         Ok(())
     }
@@ -335,9 +332,7 @@ mod tests {
         let yp = logits_f64(&x, shape, &ad).require_grad();
         let grads = loss.call(&y_true, &yp, None)?.into_padded().backward();
         let grad = yp.grad(&grads).map(|g| g.into_data().convert::<f64>().try_into_vec::<f64>());
-        let grad = grad
-            .ok_or_else(|| LossError::Data("no gradient".into()))?
-            .map_err(|e| LossError::Data(format!("{e:?}")))?;
+        let grad = grad.ok_or_else(|| Error::Data("no gradient".into()))?.map_err(|e| Error::Data(format!("{e:?}")))?;
 
         let d = crate::backend::test_device();
         let value =
@@ -366,9 +361,9 @@ mod tests {
         let btc = logits_f64(&x, [2, 4, 3], &d);
         let bct = btc.clone().swap_dims(1, 2);
         let y_true = labels([[1., 2., 0.], [2., 2., 1.]]);
-        let a = ctc(&y_true, &btc.into(), &Default::default())?.to_vec_f64()?;
+        let a = ctc(&y_true, btc, &Default::default())?.to_vec_f64()?;
         for axis in [1, -2] {
-            let b = ctc(&y_true, &bct.clone().into(), &CtcConfig { axis })?.to_vec_f64()?;
+            let b = ctc(&y_true, bct.clone(), &CtcConfig { axis })?.to_vec_f64()?;
             assert_eq!(a, b, "axis {axis}");
         }
         let json = Ctc::new(CtcConfig { axis: 1 }).to_keras_json();
@@ -385,28 +380,28 @@ mod tests {
         let cfg = CtcConfig::default();
 
         let rank3: DynTensor = Tensor::<3>::zeros([2, 2, 1], &d).into();
-        assert!(matches!(ctc(&rank3, &y_pred, &cfg), Err(LossError::InputShape { .. })));
+        assert!(matches!(ctc(&rank3, &y_pred, &cfg), Err(Error::InputShape { .. })));
         let rank2: DynTensor = Tensor::<2>::zeros([2, 3], &d).into();
-        assert!(matches!(ctc(&ok, &rank2, &cfg), Err(LossError::InputShape { .. })));
+        assert!(matches!(ctc(&ok, &rank2, &cfg), Err(Error::InputShape { .. })));
         let batch3 = labels([[1., 2.], [2., 0.], [1., 1.]]);
-        assert!(matches!(ctc(&batch3, &y_pred, &cfg), Err(LossError::InputShape { .. })));
+        assert!(matches!(ctc(&batch3, &y_pred, &cfg), Err(Error::InputShape { .. })));
         let no_classes = DynTensor::from_data(TensorData::new(Vec::<f32>::new(), [2, 4, 0]), &d).unwrap();
-        assert!(matches!(ctc(&ok, &no_classes, &cfg), Err(LossError::InputShape { .. })));
+        assert!(matches!(ctc(&ok, &no_classes, &cfg), Err(Error::InputShape { .. })));
 
-        assert!(matches!(ctc(&ok, &y_pred, &CtcConfig { axis: 0 }), Err(LossError::InvalidConfig { .. })));
-        assert!(matches!(ctc(&ok, &y_pred, &CtcConfig { axis: 3 }), Err(LossError::AxisOutOfRange { .. })));
+        assert!(matches!(ctc(&ok, &y_pred, &CtcConfig { axis: 0 }), Err(Error::InvalidConfig { .. })));
+        assert!(matches!(ctc(&ok, &y_pred, &CtcConfig { axis: 3 }), Err(Error::AxisOutOfRange { .. })));
 
         for (bad, at) in [(3.0, [0, 1]), (-1.0, [1, 0]), (1.5, [1, 1]), (f32::NAN, [0, 0])] {
             let mut rows = [[1., 2.], [2., 0.]];
             rows[at[0]][at[1]] = bad;
-            let err = ctc(&labels(rows), &y_pred, &cfg).unwrap_err();
+            let err = ctc(labels(rows), &y_pred, &cfg).unwrap_err();
             match &err {
-                LossError::InvalidLabel { position, classes: 3, .. } => assert_eq!(position, &at.to_vec()),
+                Error::InvalidLabel { position, classes: 3, .. } => assert_eq!(position, &at.to_vec()),
                 other => panic!("{other:?}"),
             }
             assert!(err.to_string().contains("[0, 3)"), "{err}");
         }
         // With axis = 1, the classes are y_pred's axis 1 (4 of them), so label 3 is valid.
-        assert!(ctc(&labels([[3., 0.], [1., 0.]]), &y_pred, &CtcConfig { axis: 1 }).is_ok());
+        assert!(ctc(labels([[3., 0.], [1., 0.]]), &y_pred, &CtcConfig { axis: 1 }).is_ok());
     }
 }

@@ -21,7 +21,7 @@ axis_only_config!(
 /// # Shapes
 /// `[batch, d0, …, dn]` → the same without `axis`.
 /// # Errors
-/// [`crate::LossError::ShapeMismatch`], [`crate::LossError::AxisOutOfRange`].
+/// [`crate::Error::ShapeMismatch`], [`crate::Error::AxisOutOfRange`].
 /// # Example
 /// ```
 /// use objectives::prelude::*;
@@ -29,10 +29,16 @@ axis_only_config!(
 /// let t: DynTensor = Tensor::<2>::from_floats([[0.5, 0.5]], &d).into();
 /// let l = kl_divergence(&t, &t, &Default::default())?;
 /// assert!(l.to_vec_f32()?[0].abs() < 1e-7);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 /// Matches `keras.losses.kl_divergence` (3.x).
-pub fn kl_divergence(y_true: &DynTensor, y_pred: &DynTensor, config: &KlDivergenceConfig) -> Result<DynTensor> {
+pub fn kl_divergence(
+    y_true: impl Into<DynTensor>,
+    y_pred: impl Into<DynTensor>,
+    config: &KlDivergenceConfig,
+) -> Result<DynTensor> {
+    let (y_true, y_pred): (DynTensor, DynTensor) = (y_true.into(), y_pred.into());
+    let (y_true, y_pred) = (&y_true, &y_pred);
     let (t, p, axis) = align_with_axis("kl_divergence", y_true, y_pred, config.axis)?;
     let l = t.zip(p, |t, p| {
         let t = t.clamp(EPSILON, 1.0);

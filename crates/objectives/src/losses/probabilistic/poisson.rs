@@ -21,7 +21,7 @@ axis_only_config!(
 /// # Shapes
 /// `[batch, d0, …, dn]` → the same without `axis`.
 /// # Errors
-/// [`crate::LossError::ShapeMismatch`], [`crate::LossError::AxisOutOfRange`].
+/// [`crate::Error::ShapeMismatch`], [`crate::Error::AxisOutOfRange`].
 /// # Example
 /// ```
 /// use objectives::prelude::*;
@@ -30,10 +30,16 @@ axis_only_config!(
 /// let p: DynTensor = Tensor::<2>::from_floats([[1., 1.]], &d).into();
 /// let l = poisson(&t, &p, &Default::default())?;
 /// assert!((l.to_vec_f32()?[0] - 1.0).abs() < 1e-6);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 /// Matches `keras.losses.poisson` (3.x).
-pub fn poisson(y_true: &DynTensor, y_pred: &DynTensor, config: &PoissonConfig) -> Result<DynTensor> {
+pub fn poisson(
+    y_true: impl Into<DynTensor>,
+    y_pred: impl Into<DynTensor>,
+    config: &PoissonConfig,
+) -> Result<DynTensor> {
+    let (y_true, y_pred): (DynTensor, DynTensor) = (y_true.into(), y_pred.into());
+    let (y_true, y_pred) = (&y_true, &y_pred);
     let (t, p, axis) = align_with_axis("poisson", y_true, y_pred, config.axis)?;
     let l = t.zip(p, |t, p| p.clone().sub(t.mul(p.add_scalar(EPSILON).log())));
     Ok(l.mean_axis(axis))

@@ -32,7 +32,7 @@ impl Default for SparseCategoricalCrossentropyConfig {
 /// alignment and label checks as [`sparse_categorical_crossentropy()`] (for sparse metrics).
 ///
 /// # Errors
-/// [`crate::LossError::SparseShapeMismatch`], [`crate::LossError::InvalidLabel`], [`crate::LossError::AxisOutOfRange`].
+/// [`crate::Error::SparseShapeMismatch`], [`crate::Error::InvalidLabel`], [`crate::Error::AxisOutOfRange`].
 pub fn one_hot_labels(loss: &str, y_true: &DynTensor, y_pred: &DynTensor, axis: i64) -> Result<DynTensor> {
     let (t, p, axis) = align_sparse(loss, y_true, y_pred, axis)?;
     check_labels(loss, &t, p.shape()[axis], None)?;
@@ -51,9 +51,9 @@ pub fn one_hot_labels(loss: &str, y_true: &DynTensor, y_pred: &DynTensor, axis: 
 /// `[batch, d0, …]` labels with `[batch, classes, d0, …]` predictions for `axis = 1`. The
 /// result has the labels' shape.
 /// # Errors
-/// [`crate::LossError::InvalidLabel`] naming the first label that is not an integer in
-/// `[0, classes)` (Keras on JAX silently returns 0 there); [`crate::LossError::SparseShapeMismatch`];
-/// [`crate::LossError::AxisOutOfRange`].
+/// [`crate::Error::InvalidLabel`] naming the first label that is not an integer in
+/// `[0, classes)` (Keras on JAX silently returns 0 there); [`crate::Error::SparseShapeMismatch`];
+/// [`crate::Error::AxisOutOfRange`].
 /// # Example
 /// ```
 /// use objectives::prelude::*;
@@ -68,14 +68,16 @@ pub fn one_hot_labels(loss: &str, y_true: &DynTensor, y_pred: &DynTensor, axis: 
 /// // A label outside [0, 3) is an error, not a silent 0:
 /// let bad = Tensor::<3>::full([2, 4, 4], 3.0, &d);
 /// assert!(scce.call(&bad, &logits, None).is_err());
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 /// Matches `keras.losses.sparse_categorical_crossentropy` (3.15).
 pub fn sparse_categorical_crossentropy(
-    y_true: &DynTensor,
-    y_pred: &DynTensor,
+    y_true: impl Into<DynTensor>,
+    y_pred: impl Into<DynTensor>,
     config: &SparseCategoricalCrossentropyConfig,
 ) -> Result<LossValues> {
+    let (y_true, y_pred): (DynTensor, DynTensor) = (y_true.into(), y_pred.into());
+    let (y_true, y_pred) = (&y_true, &y_pred);
     let name = "sparse_categorical_crossentropy";
     let (t, p, axis) = align_sparse(name, y_true, y_pred, config.axis)?;
     check_labels(name, &t, p.shape()[axis], config.ignore_class)?;
@@ -108,9 +110,11 @@ impl LossFn for SparseCategoricalCrossentropyConfig {
     fn from_config(config: serde_json::Map<String, serde_json::Value>) -> Result<Self> {
         serde_from_config(Self::CLASS_NAME, config)
     }
-    fn fused(&self) -> Option<(crate::fused::FusedKind, i64)> {
-        self.from_logits
-            .then_some((crate::fused::FusedKind::SparseSoftmax { ignore_class: self.ignore_class }, self.axis))
+    fn fused(&self) -> Option<crate::fused::FusedKernel> {
+        self.from_logits.then_some(crate::fused::FusedKernel::new(
+            crate::fused::FusedKind::SparseSoftmax { ignore_class: self.ignore_class },
+            self.axis,
+        ))
     }
 }
 
@@ -121,7 +125,7 @@ pub type SparseCategoricalCrossentropy = LossFunctionWrapper<SparseCategoricalCr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::LossError;
+    use crate::Error;
     use burn::tensor::Tensor;
 
     #[test]
@@ -131,7 +135,7 @@ mod tests {
         let p: DynTensor = Tensor::<3>::ones([2, 2, 3], &d).into();
         let err = sparse_categorical_crossentropy(&t, &p, &Default::default()).unwrap_err();
         assert!(
-            matches!(&err, LossError::InvalidLabel { value, position, classes: 3, .. }
+            matches!(&err, Error::InvalidLabel { value, position, classes: 3, .. }
             if *value == 5.0 && position == &vec![1, 1]),
             "{err}"
         );

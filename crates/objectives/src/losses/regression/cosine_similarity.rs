@@ -32,7 +32,7 @@ impl Default for CosineSimilarityConfig {
 /// # Shapes
 /// `[batch, d0, …, dn]` → the same without `axis`.
 /// # Errors
-/// [`crate::LossError::ShapeMismatch`], [`crate::LossError::AxisOutOfRange`].
+/// [`crate::Error::ShapeMismatch`], [`crate::Error::AxisOutOfRange`].
 /// # Example
 /// ```
 /// use objectives::prelude::*;
@@ -41,10 +41,16 @@ impl Default for CosineSimilarityConfig {
 /// let p: DynTensor = Tensor::<2>::from_floats([[1., 0.], [1., 1.]], &d).into();
 /// let l = cosine_similarity(&t, &p, &Default::default())?.to_vec_f32()?;
 /// assert!(l[0].abs() < 1e-7 && (l[1] + 1.0).abs() < 1e-6);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 /// Matches `keras.losses.cosine_similarity` (3.x).
-pub fn cosine_similarity(y_true: &DynTensor, y_pred: &DynTensor, config: &CosineSimilarityConfig) -> Result<DynTensor> {
+pub fn cosine_similarity(
+    y_true: impl Into<DynTensor>,
+    y_pred: impl Into<DynTensor>,
+    config: &CosineSimilarityConfig,
+) -> Result<DynTensor> {
+    let (y_true, y_pred): (DynTensor, DynTensor) = (y_true.into(), y_pred.into());
+    let (y_true, y_pred) = (&y_true, &y_pred);
     let (t, p, axis) = align_with_axis("cosine_similarity", y_true, y_pred, config.axis)?;
     let t = l2_normalize(t, axis);
     let p = l2_normalize(p, axis);

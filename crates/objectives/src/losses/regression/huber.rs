@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::DynTensor;
-use crate::error::{LossError, Result};
+use crate::error::{Error, Result};
 use crate::losses::wrapper::{LossFunctionWrapper, is_last_axis, keras_loss_fn, last_axis};
 use crate::tensor::shape::align_with_axis;
 
@@ -35,8 +35,8 @@ impl Default for HuberConfig {
 /// # Shapes
 /// `[batch, d0, …, dn]` → the same without `axis`.
 /// # Errors
-/// [`LossError::ShapeMismatch`], [`LossError::AxisOutOfRange`], and
-/// [`LossError::InvalidConfig`] if `delta` is not a finite number.
+/// [`Error::ShapeMismatch`], [`Error::AxisOutOfRange`], and
+/// [`Error::InvalidConfig`] if `delta` is not a finite number.
 /// # Example
 /// ```
 /// use objectives::prelude::*;
@@ -45,14 +45,16 @@ impl Default for HuberConfig {
 /// let p = Tensor::<2>::from_floats([[0.6, 0.4], [0.4, 0.6]], &d);
 /// let l = Huber::default().call(&t, &p, None)?;
 /// assert!((l.into_scalar::<f32>()? - 0.155).abs() < 1e-6);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 /// See also [`crate::log_cosh`]. Matches `keras.losses.huber` (3.x).
-pub fn huber(y_true: &DynTensor, y_pred: &DynTensor, config: &HuberConfig) -> Result<DynTensor> {
+pub fn huber(y_true: impl Into<DynTensor>, y_pred: impl Into<DynTensor>, config: &HuberConfig) -> Result<DynTensor> {
+    let (y_true, y_pred): (DynTensor, DynTensor) = (y_true.into(), y_pred.into());
+    let (y_true, y_pred) = (&y_true, &y_pred);
     let delta = config.delta;
     if !delta.is_finite() {
-        return Err(LossError::InvalidConfig {
-            loss: "Huber".into(),
+        return Err(Error::InvalidConfig {
+            name: "Huber".into(),
             message: format!("delta must be a finite number, got {delta}"),
         });
     }
@@ -90,7 +92,7 @@ mod tests {
     #[test]
     fn both_branches() -> Result<()> {
         // e = 0.5 → 0.125 (quadratic); e = 3 → 3 − 0.5 = 2.5 (linear)
-        let l = huber(&d2(&[[0., 0.]]), &d2(&[[0.5, 3.]]), &Default::default())?;
+        let l = huber(d2(&[[0., 0.]]), d2(&[[0.5, 3.]]), &Default::default())?;
         assert_eq!(vals(&l), vec![(0.125 + 2.5) / 2.0]);
         Ok(())
     }
@@ -98,6 +100,6 @@ mod tests {
     #[test]
     fn non_finite_delta_is_refused() {
         let c = HuberConfig { delta: f64::NAN, ..Default::default() };
-        assert!(huber(&d2(&[[0.]]), &d2(&[[1.]]), &c).is_err());
+        assert!(huber(d2(&[[0.]]), d2(&[[1.]]), &c).is_err());
     }
 }

@@ -20,7 +20,7 @@ axis_only_config!(
 /// # Shapes
 /// `[batch, d0, …, dn]` → the same without `axis`.
 /// # Errors
-/// [`crate::LossError::ShapeMismatch`], [`crate::LossError::AxisOutOfRange`].
+/// [`crate::Error::ShapeMismatch`], [`crate::Error::AxisOutOfRange`].
 /// # Example
 /// ```
 /// use objectives::prelude::*;
@@ -29,10 +29,16 @@ axis_only_config!(
 /// let p: DynTensor = Tensor::<2>::from_floats([[1., -1.]], &d).into();
 /// let l = log_cosh(&t, &p, &Default::default())?;
 /// assert!((l.to_vec_f32()?[0] - 1f32.cosh().ln()).abs() < 1e-6);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 /// Matches `keras.losses.log_cosh` (3.x).
-pub fn log_cosh(y_true: &DynTensor, y_pred: &DynTensor, config: &LogCoshConfig) -> Result<DynTensor> {
+pub fn log_cosh(
+    y_true: impl Into<DynTensor>,
+    y_pred: impl Into<DynTensor>,
+    config: &LogCoshConfig,
+) -> Result<DynTensor> {
+    let (y_true, y_pred): (DynTensor, DynTensor) = (y_true.into(), y_pred.into());
+    let (y_true, y_pred) = (&y_true, &y_pred);
     let (t, p, axis) = align_with_axis("log_cosh", y_true, y_pred, config.axis)?;
     let l = t.zip(p, |t, p| {
         let x = p.sub(t);
@@ -61,7 +67,7 @@ mod tests {
 
     #[test]
     fn large_errors_stay_finite() -> Result<()> {
-        let l = log_cosh(&d2(&[[0.]]), &d2(&[[1e4]]), &Default::default())?;
+        let l = log_cosh(d2(&[[0.]]), d2(&[[1e4]]), &Default::default())?;
         let v = vals(&l)[0];
         assert!((v - (1e4 - std::f32::consts::LN_2)).abs() < 1e-2, "{v}");
         Ok(())

@@ -18,7 +18,7 @@ axis_only_config!(
 /// # Shapes
 /// `[batch, d0, …, dn]` → the same without `axis`.
 /// # Errors
-/// [`crate::LossError::ShapeMismatch`], [`crate::LossError::AxisOutOfRange`].
+/// [`crate::Error::ShapeMismatch`], [`crate::Error::AxisOutOfRange`].
 /// # Example
 /// ```
 /// use objectives::prelude::*;
@@ -27,14 +27,16 @@ axis_only_config!(
 /// let p: DynTensor = Tensor::<2>::from_floats([[1., 1.], [1., 0.]], &d).into();
 /// let l = mean_absolute_error(&t, &p, &Default::default())?;
 /// assert_eq!(l.to_vec_f32()?, vec![0.5, 0.5]);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 /// Matches `keras.losses.mean_absolute_error` (3.x).
 pub fn mean_absolute_error(
-    y_true: &DynTensor,
-    y_pred: &DynTensor,
+    y_true: impl Into<DynTensor>,
+    y_pred: impl Into<DynTensor>,
     config: &MeanAbsoluteErrorConfig,
 ) -> Result<DynTensor> {
+    let (y_true, y_pred): (DynTensor, DynTensor) = (y_true.into(), y_pred.into());
+    let (y_true, y_pred) = (&y_true, &y_pred);
     let (t, p, axis) = align_with_axis("mean_absolute_error", y_true, y_pred, config.axis)?;
     Ok(t.zip(p, |t, p| t.sub(p).abs()).mean_axis(axis))
 }
@@ -58,7 +60,7 @@ mod tests {
 
     #[test]
     fn unweighted() -> Result<()> {
-        let l = mean_absolute_error(&d2(&[[1., 9.], [2., 5.]]), &d2(&[[4., 8.], [12., 3.]]), &Default::default())?;
+        let l = mean_absolute_error(d2(&[[1., 9.], [2., 5.]]), d2(&[[4., 8.], [12., 3.]]), &Default::default())?;
         assert_eq!(vals(&l), vec![2.0, 6.0]);
         Ok(())
     }

@@ -19,7 +19,7 @@ axis_only_config!(
 /// # Shapes
 /// `[batch, d0, …, dn]` → the same without `axis`.
 /// # Errors
-/// [`crate::LossError::ShapeMismatch`], [`crate::LossError::AxisOutOfRange`].
+/// [`crate::Error::ShapeMismatch`], [`crate::Error::AxisOutOfRange`].
 /// # Example
 /// ```
 /// use objectives::prelude::*;
@@ -28,14 +28,16 @@ axis_only_config!(
 /// let p: DynTensor = Tensor::<2>::from_floats([[1., 5.]], &d).into();
 /// let l = mean_absolute_percentage_error(&t, &p, &Default::default())?;
 /// assert!((l.to_vec_f32()?[0] - 37.5).abs() < 1e-5);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 /// Matches `keras.losses.mean_absolute_percentage_error` (3.x).
 pub fn mean_absolute_percentage_error(
-    y_true: &DynTensor,
-    y_pred: &DynTensor,
+    y_true: impl Into<DynTensor>,
+    y_pred: impl Into<DynTensor>,
     config: &MeanAbsolutePercentageErrorConfig,
 ) -> Result<DynTensor> {
+    let (y_true, y_pred): (DynTensor, DynTensor) = (y_true.into(), y_pred.into());
+    let (y_true, y_pred) = (&y_true, &y_pred);
     let (t, p, axis) = align_with_axis("mean_absolute_percentage_error", y_true, y_pred, config.axis)?;
     let diff = t.zip(p, |t, p| {
         let denom = t.clone().abs().clamp_min(EPSILON);

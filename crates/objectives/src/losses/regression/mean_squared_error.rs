@@ -18,7 +18,7 @@ axis_only_config!(
 /// # Shapes
 /// `[batch, d0, …, dn]` → the same without `axis`.
 /// # Errors
-/// [`crate::LossError::ShapeMismatch`], [`crate::LossError::AxisOutOfRange`].
+/// [`crate::Error::ShapeMismatch`], [`crate::Error::AxisOutOfRange`].
 /// # Example
 /// ```
 /// use objectives::prelude::*;
@@ -28,14 +28,16 @@ axis_only_config!(
 /// let y_pred: DynTensor = Tensor::<4>::ones([2, 7, 4, 4], &d).into();
 /// let per_position = mean_squared_error(&y_true, &y_pred, &MeanSquaredErrorConfig { axis: 1 })?;
 /// assert_eq!(per_position.shape(), &[2, 4, 4]);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 /// See also [`crate::mean_absolute_error`]. Matches `keras.losses.mean_squared_error` (3.x).
 pub fn mean_squared_error(
-    y_true: &DynTensor,
-    y_pred: &DynTensor,
+    y_true: impl Into<DynTensor>,
+    y_pred: impl Into<DynTensor>,
     config: &MeanSquaredErrorConfig,
 ) -> Result<DynTensor> {
+    let (y_true, y_pred): (DynTensor, DynTensor) = (y_true.into(), y_pred.into());
+    let (y_true, y_pred) = (&y_true, &y_pred);
     let (t, p, axis) = align_with_axis("mean_squared_error", y_true, y_pred, config.axis)?;
     Ok(t.zip(p, |t, p| t.sub(p).square()).mean_axis(axis))
 }
@@ -58,7 +60,7 @@ keras_loss_fn!(
 /// let y_pred = Tensor::<2>::from_floats([[1., 1.], [1., 0.]], &d);
 /// let loss = MeanSquaredError::default().call(&y_true, &y_pred, None)?;
 /// assert_eq!(loss.into_scalar::<f32>()?, 0.5);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 pub type MeanSquaredError = LossFunctionWrapper<MeanSquaredErrorConfig>;
 
@@ -69,7 +71,7 @@ mod tests {
 
     #[test]
     fn unweighted() -> Result<()> {
-        let l = mean_squared_error(&d2(&[[1., 9.], [2., 5.]]), &d2(&[[4., 8.], [12., 3.]]), &Default::default())?;
+        let l = mean_squared_error(d2(&[[1., 9.], [2., 5.]]), d2(&[[4., 8.], [12., 3.]]), &Default::default())?;
         assert_eq!(vals(&l), vec![5.0, 52.0]);
         Ok(())
     }
@@ -77,8 +79,8 @@ mod tests {
     #[test]
     fn axis_zero_averages_columns() -> Result<()> {
         let l = mean_squared_error(
-            &d2(&[[1., 9.], [2., 5.]]),
-            &d2(&[[4., 8.], [12., 3.]]),
+            d2(&[[1., 9.], [2., 5.]]),
+            d2(&[[4., 8.], [12., 3.]]),
             &MeanSquaredErrorConfig { axis: 0 },
         )?;
         assert_eq!(vals(&l), vec![54.5, 2.5]);

@@ -20,7 +20,7 @@ axis_only_config!(
 /// # Shapes
 /// `[batch, d0, …, dn]` → the same without `axis`.
 /// # Errors
-/// [`crate::LossError::ShapeMismatch`], [`crate::LossError::AxisOutOfRange`].
+/// [`crate::Error::ShapeMismatch`], [`crate::Error::AxisOutOfRange`].
 /// # Example
 /// ```
 /// use objectives::prelude::*;
@@ -29,14 +29,16 @@ axis_only_config!(
 /// let p: DynTensor = Tensor::<2>::from_floats([[0., 0.]], &d).into();
 /// let l = mean_squared_logarithmic_error(&t, &p, &Default::default())?;
 /// assert_eq!(l.to_vec_f32()?, vec![0.0]);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 /// Matches `keras.losses.mean_squared_logarithmic_error` (3.x).
 pub fn mean_squared_logarithmic_error(
-    y_true: &DynTensor,
-    y_pred: &DynTensor,
+    y_true: impl Into<DynTensor>,
+    y_pred: impl Into<DynTensor>,
     config: &MeanSquaredLogarithmicErrorConfig,
 ) -> Result<DynTensor> {
+    let (y_true, y_pred): (DynTensor, DynTensor) = (y_true.into(), y_pred.into());
+    let (y_true, y_pred) = (&y_true, &y_pred);
     let (t, p, axis) = align_with_axis("mean_squared_logarithmic_error", y_true, y_pred, config.axis)?;
     let sq = t.zip(p, |t, p| {
         let first = p.clamp_min(EPSILON).add_scalar(1.0).log();

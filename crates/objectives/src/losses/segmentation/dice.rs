@@ -26,7 +26,7 @@ pub struct DiceConfig {
 /// # Shapes
 /// `[batch, d0, …]` → the shape without `axis`; a scalar for `axis = None`.
 /// # Errors
-/// [`crate::LossError::ShapeMismatch`], [`crate::LossError::AxisOutOfRange`].
+/// [`crate::Error::ShapeMismatch`], [`crate::Error::AxisOutOfRange`].
 /// # Example
 /// ```
 /// use objectives::prelude::*;
@@ -34,13 +34,15 @@ pub struct DiceConfig {
 /// let d = Device::flex();
 /// let t = Tensor::<4>::ones([2, 1, 4, 4], &d);
 /// let p = Tensor::<4>::ones([2, 1, 4, 4], &d);
-/// let per_image = dice(&(&t).into(), &(&p).into(), &DiceConfig { axis: Axes::of(&[1, 2, 3]) })?;
+/// let per_image = dice(&t, &p, &DiceConfig { axis: Axes::of(&[1, 2, 3]) })?;
 /// assert_eq!(per_image.shape(), &[2]);
 /// assert!(per_image.to_vec_f32()?.iter().all(|v| v.abs() < 1e-6));
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 /// Matches `keras.losses.dice` (3.x).
-pub fn dice(y_true: &DynTensor, y_pred: &DynTensor, config: &DiceConfig) -> Result<DynTensor> {
+pub fn dice(y_true: impl Into<DynTensor>, y_pred: impl Into<DynTensor>, config: &DiceConfig) -> Result<DynTensor> {
+    let (y_true, y_pred): (DynTensor, DynTensor) = (y_true.into(), y_pred.into());
+    let (y_true, y_pred) = (&y_true, &y_pred);
     let (t, p) = align_targets("dice", y_true, y_pred)?;
     let axes = config.axis.resolve("dice", &p)?;
     let inter = sum_over(t.clone().zip(p.clone(), |t, p| t.mul(p)), &axes);

@@ -38,19 +38,25 @@ impl Default for TverskyConfig {
 /// # Shapes
 /// `[batch, d0, …]` → the shape without `axis`; a scalar for `axis = None`.
 /// # Errors
-/// [`crate::LossError::ShapeMismatch`], [`crate::LossError::AxisOutOfRange`].
+/// [`crate::Error::ShapeMismatch`], [`crate::Error::AxisOutOfRange`].
 /// # Example
 /// ```
 /// use objectives::prelude::*;
 /// let d = Device::flex();
 /// let t = Tensor::<2>::from_floats([[1., 0.]], &d);
 /// let p = Tensor::<2>::from_floats([[1., 1.]], &d); // TP = 1, FP = 1, FN = 0
-/// let l = tversky(&(&t).into(), &(&p).into(), &TverskyConfig { alpha: 0.2, beta: 0.8, ..Default::default() })?;
+/// let l = tversky(&t, &p, &TverskyConfig { alpha: 0.2, beta: 0.8, ..Default::default() })?;
 /// assert!((l.into_scalar::<f32>()? - (1.0 - 1.0 / 1.2)).abs() < 1e-6);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 /// Matches `keras.losses.tversky` (Keras main).
-pub fn tversky(y_true: &DynTensor, y_pred: &DynTensor, config: &TverskyConfig) -> Result<DynTensor> {
+pub fn tversky(
+    y_true: impl Into<DynTensor>,
+    y_pred: impl Into<DynTensor>,
+    config: &TverskyConfig,
+) -> Result<DynTensor> {
+    let (y_true, y_pred): (DynTensor, DynTensor) = (y_true.into(), y_pred.into());
+    let (y_true, y_pred) = (&y_true, &y_pred);
     let (t, p) = align_targets("tversky", y_true, y_pred)?;
     let axes = config.axis.resolve("tversky", &p)?;
     let tp = sum_over(t.clone().zip(p.clone(), |t, p| t.mul(p)), &axes);

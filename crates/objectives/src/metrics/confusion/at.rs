@@ -63,7 +63,7 @@ impl AtMetric {
     /// `class_id`.
     ///
     /// # Errors
-    /// [`crate::LossError::InvalidConfig`] for a value outside `[0, 1]` or `num_thresholds <= 0`.
+    /// [`crate::Error::InvalidConfig`] for a value outside `[0, 1]` or `num_thresholds <= 0`.
     fn new(kind: AtKind, value: f64, num_thresholds: i64, class_id: Option<i64>) -> Result<MetricObject<Self>> {
         let class = kind.class_name();
         if !(0.0..=1.0).contains(&value) {
@@ -167,7 +167,7 @@ macro_rules! at_metric {
         /// let p: DynTensor = Tensor::<1>::from_floats([0., 0.3, 0.8, 0.3, 0.8], &d).into();
         /// m.update_state(&t, &p, None)?;
         #[doc = concat!("assert!((m.result().scalar()? - ", $expected, ").abs() < 1e-6);")]
-        /// # Ok::<(), objectives::LossError>(())
+        /// # Ok::<(), objectives::Error>(())
         /// ```
         #[derive(Clone, Copy, Debug, PartialEq)]
         pub struct $name {
@@ -191,7 +191,7 @@ macro_rules! at_metric {
             type Metric = AtMetric;
 
             /// # Errors
-            #[doc = concat!("[`crate::LossError::InvalidConfig`] for `", stringify!($arg), "` outside `[0, 1]` or `num_thresholds <= 0`.")]
+            #[doc = concat!("[`crate::Error::InvalidConfig`] for `", stringify!($arg), "` outside `[0, 1]` or `num_thresholds <= 0`.")]
             fn metric(self) -> Result<MetricObject<AtMetric>> {
                 AtMetric::new(AtKind::$name, self.$arg, self.num_thresholds, self.class_id)
             }

@@ -33,7 +33,7 @@ const VARIABLES: [&str; 4] = ["true_positives", "false_positives", "true_negativ
 /// let p: DynTensor = Tensor::<1>::from_floats([0., 0.5, 0.3, 0.9], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert_eq!(m.result().scalar()?, 0.75);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -142,7 +142,7 @@ impl MetricClass for Auc {
     type Metric = AucMetric;
 
     /// # Errors
-    /// [`crate::LossError::InvalidConfig`]: `num_thresholds <= 1` (without `thresholds`), an
+    /// [`crate::Error::InvalidConfig`]: `num_thresholds <= 1` (without `thresholds`), an
     /// unknown curve or summation method, `num_labels` without `multi_label`, `label_weights`
     /// not matching `num_labels`, a threshold outside `[0, 1]`.
     fn metric(self) -> Result<MetricObject<AucMetric>> {

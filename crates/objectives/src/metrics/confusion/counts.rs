@@ -105,7 +105,7 @@ impl ConditionCount {
     /// The metric counting `condition` at `thresholds` (default 0.5).
     ///
     /// # Errors
-    /// [`crate::LossError::InvalidConfig`] for a threshold outside `[0, 1]`.
+    /// [`crate::Error::InvalidConfig`] for a threshold outside `[0, 1]`.
     fn new(condition: Condition, thresholds: Option<ThresholdsArg>) -> Result<MetricObject<Self>> {
         let args = CountArgs { thresholds };
         let thresholds = parse_thresholds(condition.class_name(), args.thresholds.as_ref(), 0.5)?;
@@ -156,7 +156,7 @@ macro_rules! count_metric {
         /// let p: DynTensor = Tensor::<1>::from_floats([1., 0., 1., 1.], &d).into();
         /// m.update_state(&t, &p, None)?;
         #[doc = $example]
-        /// # Ok::<(), objectives::LossError>(())
+        /// # Ok::<(), objectives::Error>(())
         /// ```
         #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
         #[serde(default, deny_unknown_fields)]
@@ -170,7 +170,7 @@ macro_rules! count_metric {
             type Metric = ConditionCount;
 
             /// # Errors
-            /// [`crate::LossError::InvalidConfig`] for a threshold outside `[0, 1]`.
+            /// [`crate::Error::InvalidConfig`] for a threshold outside `[0, 1]`.
             fn metric(self) -> Result<MetricObject<ConditionCount>> {
                 ConditionCount::new(Condition::$cond, self.thresholds)
             }
@@ -314,7 +314,7 @@ macro_rules! ratio_metric {
             type Metric = PrecisionRecall;
 
             /// # Errors
-            /// [`crate::LossError::InvalidConfig`] for a threshold outside `[0, 1]` or `top_k < 1`.
+            /// [`crate::Error::InvalidConfig`] for a threshold outside `[0, 1]` or `top_k < 1`.
             fn metric(self) -> Result<MetricObject<PrecisionRecall>> {
                 let $name { thresholds, top_k, class_id } = self;
                 PrecisionRecall::new(Ratio::$ratio, PrecisionRecallArgs { thresholds, top_k, class_id })
@@ -342,7 +342,7 @@ ratio_metric!(
     /// let p: DynTensor = Tensor::<1>::from_floats([1., 0., 1., 1.], &d).into();
     /// m.update_state(&t, &p, None)?;
     /// assert!((m.result().scalar()? - 2.0 / 3.0).abs() < 1e-12);
-    /// # Ok::<(), objectives::LossError>(())
+    /// # Ok::<(), objectives::Error>(())
     /// ```
     Precision,
     Precision
@@ -362,7 +362,7 @@ ratio_metric!(
     /// let p: DynTensor = Tensor::<1>::from_floats([1., 0., 0.6, 0.], &d).into();
     /// m.update_state(&t, &p, None)?;
     /// assert_eq!(m.result().to_vec(), vec![0.5, 0.0]);
-    /// # Ok::<(), objectives::LossError>(())
+    /// # Ok::<(), objectives::Error>(())
     /// ```
     Recall,
     Recall

@@ -15,7 +15,7 @@
 
 use rayon::prelude::*;
 
-use crate::error::{LossError, Result};
+use crate::error::{Error, Result};
 use crate::metrics::config::input_error;
 use crate::metrics::exact::ExactSum;
 use crate::metrics::host::{Host, broadcast_to};
@@ -183,7 +183,7 @@ fn take_class(h: &Host, class: usize) -> Host {
 /// Keras's `update_confusion_matrix_variables` broadcasts it: a weight of lower rank gets a
 /// trailing axis first (so `(B,)` is one weight per row of `(B, C)`, but does not fit `(B, T, C)`:
 /// numpy aligns trailing axes).
-fn weight_error(metric: &str, weight: &[usize], p: &[usize], class_id: bool) -> LossError {
+fn weight_error(metric: &str, weight: &[usize], p: &[usize], class_id: bool) -> Error {
     let what = if class_id { "y_pred's class_id column, of shape" } else { "y_pred of shape" };
     let lower = &p[..p.len().saturating_sub(1)];
     let mut per_row = vec![1; p.len().max(1)];
@@ -226,8 +226,8 @@ fn prepare(
     }
     squeeze_or_expand(&mut p, &mut t);
     if t.shape != p.shape {
-        return Err(LossError::ShapeMismatch {
-            loss: metric.to_string(),
+        return Err(Error::ShapeMismatch {
+            name: metric.to_string(),
             y_true: y_true.shape().to_vec(),
             y_pred: y_pred.shape().to_vec(),
         });

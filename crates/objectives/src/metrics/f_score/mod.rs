@@ -34,7 +34,7 @@
 //! weighted by every row's weights. Its sum over everything (`"micro"`) is the formula above: with
 //! a `(B, 1)` weight, the batch's unweighted counts times the batch's total weight — not a
 //! per-row weighting (pass `(B,)` for that). Its sum over axis 0 is `(B, C)`, which Keras cannot
-//! assign to the `(C,)` variables: refused, with a [`LossError::MetricInput`] naming the shapes.
+//! assign to the `(C,)` variables: refused, with a [`Error::MetricInput`] naming the shapes.
 //! In general (weights of rank ≥ 2, `"micro"`), the weight's axes before the last two of
 //! `expand_dims(w, 1)` are summed, and the rest broadcasts against `(B, C)` by numpy's rules; a
 //! weight that does not broadcast is refused. A batch of one row (`B = 1`) broadcasts against a
@@ -50,7 +50,7 @@ use super::exact::ExactSum;
 use super::host::Host;
 use super::metric::{MetricClass, MetricObject, MetricValue, StatefulMetric};
 use super::state::{State, Variable};
-use crate::error::{LossError, Result};
+use crate::error::{Error, Result};
 use crate::tensor::dyn_tensor::DynTensor;
 
 /// Keras's `backend.epsilon()`.
@@ -91,7 +91,7 @@ impl Average {
 /// let p: DynTensor = Tensor::<2>::from_floats([[0.9, 0.1], [0.8, 0.2]], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert!(m.result().scalar()? > 0.4);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct FBetaScore {
@@ -124,7 +124,7 @@ impl Default for FBetaScore {
 /// for (got, want) in f1.iter().zip([0.5, 0.8, 0.6666667]) {
 ///     assert!((got - want).abs() < 1e-6);
 /// }
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct F1Score {
@@ -139,7 +139,7 @@ impl MetricClass for FBetaScore {
     type Metric = FScore;
 
     /// # Errors
-    /// [`LossError::InvalidConfig`] for `beta <= 0` or a threshold outside `(0, 1]`.
+    /// [`Error::InvalidConfig`] for `beta <= 0` or a threshold outside `(0, 1]`.
     fn metric(self) -> Result<MetricObject<FScore>> {
         Ok(MetricObject::new(FScore::checked(self.average, self.beta, self.threshold, false)?))
     }
@@ -155,7 +155,7 @@ impl MetricClass for F1Score {
     type Metric = FScore;
 
     /// # Errors
-    /// [`LossError::InvalidConfig`] for a threshold outside `(0, 1]`.
+    /// [`Error::InvalidConfig`] for a threshold outside `(0, 1]`.
     fn metric(self) -> Result<MetricObject<FScore>> {
         Ok(MetricObject::new(FScore::checked(self.average, 1.0, self.threshold, true)?))
     }
@@ -205,7 +205,7 @@ impl FScore {
     /// The batch's weight as Keras applies it (see [`Grid`]), checked against `(rows, classes)`.
     ///
     /// # Errors
-    /// [`LossError::MetricInput`] naming the weight's and the inputs' shapes: a weight of rank 2
+    /// [`Error::MetricInput`] naming the weight's and the inputs' shapes: a weight of rank 2
     /// or more unless `average="micro"`, or one that does not broadcast as Keras broadcasts it.
     fn grid(&self, w: &DynTensor, rows: usize, classes: usize) -> Result<Grid> {
         let w = Host::read(w)?;
@@ -430,7 +430,7 @@ impl StatefulMetric for FScore {
             ));
         }
         if ts != ps {
-            return Err(LossError::ShapeMismatch { loss: class.to_string(), y_true: ts.to_vec(), y_pred: ps.to_vec() });
+            return Err(Error::ShapeMismatch { name: class.to_string(), y_true: ts.to_vec(), y_pred: ps.to_vec() });
         }
         if self.average == Some(Average::Micro) {
             return Ok(None);

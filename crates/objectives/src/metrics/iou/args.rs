@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::error::{LossError, Result};
+use crate::error::{Error, Result};
 use crate::metrics::config::invalid;
 
 /// The confusion matrix's dtype: Keras's `dtype` argument, `"int"` unless given.
@@ -31,7 +31,7 @@ impl CmDtype {
         match name {
             "float32" => Ok(CmDtype::Float32),
             "int" | "int8" | "int16" | "int32" | "int64" | "uint8" | "uint16" | "uint32" | "uint64" => Ok(CmDtype::Int),
-            other => Err(LossError::UnsupportedDtype(format!(
+            other => Err(Error::UnsupportedDtype(format!(
                 "{other} for {class} (the confusion matrix is \"int32\", Keras's default, or \"float32\")"
             ))),
         }
@@ -109,7 +109,7 @@ fn targets(ids: &[i64]) -> Vec<usize> {
 /// let p: DynTensor = Tensor::<1>::from_floats([0., 1., 0., 1.], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert!((m.result().scalar()? - 1.0 / 3.0).abs() < 1e-6);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -185,7 +185,7 @@ impl IouArgs for IoU {
 /// let p: DynTensor = Tensor::<1>::from_floats([0.1, 0.2, 0.4, 0.7], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert!((m.result().scalar()? - 1.0 / 3.0).abs() < 1e-6);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -241,7 +241,7 @@ impl IouArgs for BinaryIoU {
 /// let p: DynTensor = Tensor::<3>::from_floats([[[5., 0.], [1., 1.], [0., 3.]]], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert!((m.result().scalar()? - 1.0).abs() < 1e-6);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -315,7 +315,7 @@ impl IouArgs for MeanIoU {
 ///     Tensor::<2>::from_floats([[0.2, 0.3, 0.5], [0.1, 0.2, 0.7], [0.5, 0.3, 0.1], [0.1, 0.4, 0.5]], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert!((m.result().scalar()? - (0.0 / 3.0 + 1.0 / 3.0) / 2.0).abs() < 1e-6);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -380,7 +380,7 @@ impl IouArgs for OneHotIoU {
 ///     Tensor::<2>::from_floats([[0.2, 0.3, 0.5], [0.1, 0.2, 0.7], [0.5, 0.3, 0.1], [0.1, 0.4, 0.5]], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert!((m.result().scalar()? - (1.0 / 3.0) / 3.0).abs() < 1e-6);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -35,7 +35,7 @@ use super::exact::ExactSum;
 use super::host::{Host, argmax_slice, weights_per_value, with_slice, without_axis};
 use super::metric::{MetricClass, MetricObject, MetricValue, StatefulMetric};
 use super::state::{State, Variable};
-use crate::error::{LossError, Result};
+use crate::error::{Error, Result};
 use crate::tensor::dyn_tensor::DynTensor;
 use crate::tensor::shape::unravel;
 
@@ -63,7 +63,7 @@ impl<A: IouArgs> IouMetric<A> {
     /// Checks the arguments (Keras's constructor checks, and a few more).
     ///
     /// # Errors
-    /// [`LossError::InvalidConfig`] naming the argument.
+    /// [`Error::InvalidConfig`] naming the argument.
     pub fn new(args: A) -> Result<Self> {
         let class = A::CLASS_NAME;
         let dtype = args.dtype();
@@ -105,7 +105,7 @@ macro_rules! iou_class {
             type Metric = IouMetric<$t>;
 
             /// # Errors
-            /// [`LossError::InvalidConfig`] for arguments Keras refuses.
+            /// [`Error::InvalidConfig`] for arguments Keras refuses.
             fn metric(self) -> Result<MetricObject<IouMetric<$t>>> {
                 Ok(MetricObject::new(IouMetric::new(self)?))
             }
@@ -168,8 +168,8 @@ fn ids(
     let ig = ignore.map(|i| i as f32);
     let bad = data.par_iter().position_first(|&v| !(v >= 0.0 && v < kf) && Some(v) != ig);
     if let Some(i) = bad {
-        return Err(LossError::InvalidLabel {
-            loss: name.to_string(),
+        return Err(Error::InvalidLabel {
+            name: name.to_string(),
             value: f64::from(data[i]),
             position: unravel(i, shape),
             classes: k,
