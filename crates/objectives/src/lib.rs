@@ -31,7 +31,6 @@ pub mod backend;
 pub mod error;
 pub mod fused;
 pub mod keras;
-pub mod keras_archive;
 pub mod losses;
 pub mod metrics;
 pub mod prelude;

@@ -38,8 +38,8 @@ const LAYERS: &[&[&str]] = &[
     &["losses"],
     // Metrics (they reuse the loss functions).
     &["metrics"],
-    // The Keras archive reader (it builds losses and metrics); the prelude (it names everything).
-    &["keras_archive", "prelude"],
+    // The prelude (it names everything).
+    &["prelude"],
 ];
 
 /// The families inside a folder: the units below each (e.g. `metrics::iou`, `metrics::iou::args`).

@@ -1,5 +1,6 @@
 //! Reading the compile setup of a Keras `.keras` archive: its loss(es), `loss_weights` and
-//! metric names, from the `compile_config` in `config.json`.
+//! metric names, from the `compile_config` in `config.json` (moved here from `objectives`, so
+//! that the loss library does not depend on a zip reader).
 //!
 //! A `.keras` file is a zip archive holding `config.json` (the model's serialized config, with
 //! `compile_config` beside `config`), `metadata.json` and `model.weights.h5`. Only
@@ -8,7 +9,7 @@
 //! naming it.
 //!
 //! ```no_run
-//! let setup = objectives::keras_archive::read_keras_archive("model.keras")?;
+//! let setup = objectives_fit::keras_archive::read_keras_archive("model.keras")?;
 //! for (output, loss) in setup.loss.iter().flat_map(|l| l.entries()) {
 //!     println!("{output}: {:?}", loss.as_ref().map(|l| l.class_name()));
 //! }
@@ -20,10 +21,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::error::{Error, Result};
-use crate::losses::loss::Loss;
-use crate::losses::registry::{from_keras_json, get};
-use crate::metrics::MetricSpec;
+use objectives::metrics::MetricSpec;
+use objectives::registry::{from_keras_json, get};
+use objectives::{Error, Loss, Result};
 
 /// A value given once for the model, per output in order, or per output by name (Keras accepts
 /// all three for `loss`, `loss_weights` and `metrics`).
@@ -170,8 +170,8 @@ fn metrics_of(v: Option<&Value>) -> Result<Option<PerOutput<Vec<MetricSpec>>>> {
                 Value::String(s) if matches!(s.to_lowercase().as_str(), "accuracy" | "acc") => {
                     Ok(MetricSpec::Name(s.clone()))
                 }
-                Value::String(s) => crate::metrics::get(s).map(|_| MetricSpec::Name(s.clone())),
-                Value::Object(_) => crate::metrics::from_keras_json(m).map(MetricSpec::Object),
+                Value::String(s) => objectives::metrics::get(s).map(|_| MetricSpec::Name(s.clone())),
+                Value::Object(_) => objectives::metrics::from_keras_json(m).map(MetricSpec::Object),
                 other => Err(invalid(format!("metrics entries must be names or serialized metrics, got {other}"))),
             })
             .collect()
@@ -223,7 +223,7 @@ mod tests {
         let cc = compile_config_from_json(&config).unwrap();
         let Some(PerOutput::Single(m)) = &cc.metrics else { panic!("{cc:?}") };
         assert_eq!(m[0].name(), "mae");
-        let crate::metrics::MetricSpec::Object(auc) = &m[1] else { panic!("{m:?}") };
+        let MetricSpec::Object(auc) = &m[1] else { panic!("{m:?}") };
         assert_eq!((auc.class_name(), auc.name()), ("AUC", "my_auc"));
         assert_eq!(auc.config()["num_thresholds"], 7);
         let bad = serde_json::json!({"compile_config": {"loss": "mse", "metrics": ["no_such_metric"]}});
