@@ -613,3 +613,27 @@ fn one_module_convention() {
     }
     assert!(bad.is_empty(), "module convention:\n  {}", bad.join("\n  "));
 }
+
+/// No production file over 500 lines (a file's test module goes to its own `tests.rs` when that is
+/// what makes it longer).
+#[test]
+fn no_production_file_over_500_lines() {
+    const MAX: usize = 500;
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let units = Graph::new().units;
+    let mut all = vec![];
+    files(&src, &mut all);
+    let mut long = vec![];
+    for f in &all {
+        let rel = f.strip_prefix(&src).unwrap().with_extension("");
+        let mut path: Vec<String> = rel.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+        if path.last().is_some_and(|p| p == "mod" || p == "lib") {
+            path.pop();
+        }
+        let lines = std::fs::read_to_string(f).unwrap().lines().count();
+        if units.contains_key(&path) && lines > MAX {
+            long.push(format!("{} ({lines} lines)", f.strip_prefix(&src).unwrap().display()));
+        }
+    }
+    assert!(long.is_empty(), "production files over {MAX} lines:\n  {}", long.join("\n  "));
+}
