@@ -105,12 +105,12 @@ impl Compiled {
     }
 
     /// The `metrics` and `weighted_metrics` of a `.keras` archive's compile config (read with
-    /// [`objectives::keras_archive::read_keras_archive`]); set the output names first when the
+    /// [`crate::keras_archive::read_keras_archive`]); set the output names first when the
     /// archive names outputs.
     ///
     /// # Errors
     /// [`FitError::Config`] for metrics of an output the model does not have.
-    pub fn with_keras_metrics(mut self, config: &objectives::keras_archive::CompileConfig) -> Result<Self> {
+    pub fn with_keras_metrics(mut self, config: &crate::keras_archive::CompileConfig) -> Result<Self> {
         if let Some(m) = &config.metrics {
             self.metrics = Metrics::from_keras(m, &self.output_names)?;
         }

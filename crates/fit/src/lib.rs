@@ -32,6 +32,7 @@ pub mod data;
 pub mod error;
 pub mod evaluate;
 pub mod history;
+pub mod keras_archive;
 pub mod metrics;
 pub mod model;
 mod parallel;

@@ -2,10 +2,10 @@
 //! first batch (so `"accuracy"` can pick binary, sparse or categorical from the shapes, as Keras
 //! 3's `compile_utils.get_metric`), and the mean tracker of the losses.
 
-use objectives::keras_archive::PerOutput;
 pub use objectives::metrics::{Metric, MetricSpec};
 
 use crate::error::{FitError, Result};
+use crate::keras_archive::PerOutput;
 
 /// A `metrics` or `weighted_metrics` argument of compile.
 #[derive(Clone, Debug, Default)]
@@ -21,7 +21,7 @@ pub enum Metrics {
 
 impl Metrics {
     /// The `metrics` (or `weighted_metrics`) of a `.keras` archive's compile config
-    /// ([`objectives::keras_archive::CompileConfig`]); metrics given per output name are put in
+    /// ([`crate::keras_archive::CompileConfig`]); metrics given per output name are put in
     /// the order of `output_names`.
     ///
     /// # Errors

@@ -24,7 +24,7 @@ fn main() -> objectives::Result<()> {
     let sample_weight = Tensor::<3>::from_data(TensorData::new(weights.clone(), [b, h, w]), &device);
 
     let config = MeanSquaredErrorConfig { axis: 1 };
-    let per_position = mean_squared_error(&(&y_true).into(), &(&y_pred).into(), &config)?;
+    let per_position = mean_squared_error(&y_true, &y_pred, &config)?;
     println!("y_pred                 {:?}", y_pred.dims());
     println!("per-position MSE       {:?}   (mean over axis 1, the 7 features)", per_position.shape());
     println!("sample_weight          {:?}   (border 0.1, interior 1.0)", sample_weight.dims());

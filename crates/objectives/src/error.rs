@@ -1,22 +1,22 @@
 //! The one error type of the library: every variant says what happened, what was expected and
 //! how to fix it.
 
-/// Everything that can go wrong when building or calling a loss.
+/// Everything that can go wrong when building or calling a loss or a metric, or choosing a backend.
 ///
-/// Each message names the shapes or values involved and says how to fix the input. The library
-/// validates at its boundary and never panics on a caller's input.
+/// Each message names the loss or metric (`name`), the shapes or values involved, and says how to
+/// fix the input. The library validates at its boundary and never panics on a caller's input.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
-pub enum LossError {
+pub enum Error {
     /// `y_true` and `y_pred` have shapes the loss cannot pair.
     #[error(
-        "{loss}: y_true has shape {y_true:?} but y_pred has shape {y_pred:?}; the shapes must match \
+        "{name}: y_true has shape {y_true:?} but y_pred has shape {y_pred:?}; the shapes must match \
          (a trailing axis of size 1 on either side is squeezed first, as Keras does){}",
         sparse_hint(y_true, y_pred)
     )]
     ShapeMismatch {
-        /// Loss name.
-        loss: String,
+        /// The loss or metric (its class or instance name).
+        name: String,
         /// Shape of `y_true`.
         y_true: Vec<usize>,
         /// Shape of `y_pred`.
@@ -25,13 +25,13 @@ pub enum LossError {
 
     /// Integer labels whose shape is not y_pred's shape without the class axis.
     #[error(
-        "{loss}: y_true has shape {y_true:?} but y_pred has shape {y_pred:?} with class axis {axis}; \
+        "{name}: y_true has shape {y_true:?} but y_pred has shape {y_pred:?} with class axis {axis}; \
          integer labels must have y_pred's shape without the class axis, {expected:?} \
          (set `axis` to y_pred's class axis, e.g. axis=1 for channels-first (batch, classes, …) outputs)"
     )]
     SparseShapeMismatch {
-        /// Loss name.
-        loss: String,
+        /// The loss or metric (its class or instance name).
+        name: String,
         /// Shape of `y_true`.
         y_true: Vec<usize>,
         /// Shape of `y_pred`.
@@ -45,10 +45,10 @@ pub enum LossError {
     /// `y_true` or `y_pred` of a shape the loss does not take, for losses whose two inputs have
     /// different shapes (e.g. CTC's `(batch, max_label_length)` labels and
     /// `(batch, time, classes)` logits).
-    #[error("{loss}: {expected}; got y_true of shape {y_true:?} and y_pred of shape {y_pred:?}")]
+    #[error("{name}: {expected}; got y_true of shape {y_true:?} and y_pred of shape {y_pred:?}")]
     InputShape {
-        /// Loss name.
-        loss: String,
+        /// The loss or metric (its class or instance name).
+        name: String,
         /// The shapes the loss takes, and how to get there.
         expected: String,
         /// Shape of `y_true`.
@@ -75,12 +75,12 @@ pub enum LossError {
 
     /// An `axis` outside `[-rank, rank)`.
     #[error(
-        "{loss}: axis {axis} is out of range for y_pred of rank {rank} (shape {shape:?}); \
+        "{name}: axis {axis} is out of range for y_pred of rank {rank} (shape {shape:?}); \
          use an axis in [-{rank}, {rank})"
     )]
     AxisOutOfRange {
-        /// Loss name.
-        loss: String,
+        /// The loss or metric (its class or instance name).
+        name: String,
         /// The axis as given.
         axis: i64,
         /// Rank of the tensor.
@@ -91,11 +91,11 @@ pub enum LossError {
 
     /// The axis a loss reduces has size 0 (a mean or max over nothing).
     #[error(
-        "{loss}: axis {axis} of y_pred (shape {shape:?}) has size 0, so there is nothing to reduce over; check `axis`"
+        "{name}: axis {axis} of y_pred (shape {shape:?}) has size 0, so there is nothing to reduce over; check `axis`"
     )]
     EmptyAxis {
-        /// Loss name.
-        loss: String,
+        /// The loss or metric (its class or instance name).
+        name: String,
         /// The axis (normalized).
         axis: usize,
         /// Shape of y_pred.
@@ -103,10 +103,10 @@ pub enum LossError {
     },
 
     /// The loss needs at least one axis to reduce but got a scalar.
-    #[error("{loss}: y_pred is a scalar (shape []); pass at least a 1-D tensor")]
+    #[error("{name}: y_pred is a scalar (shape []); pass at least a 1-D tensor")]
     ScalarInput {
-        /// Loss name.
-        loss: String,
+        /// The loss or metric (its class or instance name).
+        name: String,
     },
 
     /// A tensor of a rank this library does not handle.
@@ -139,13 +139,13 @@ pub enum LossError {
 
     /// A class label that is not an integer in `[0, classes)`.
     #[error(
-        "{loss}: label {value} at position {position:?} is not a class index in [0, {classes}); \
+        "{name}: label {value} at position {position:?} is not a class index in [0, {classes}); \
          labels must be integers from 0 to {} (use `ignore_class` to skip a padding label)",
         .classes.saturating_sub(1)
     )]
     InvalidLabel {
-        /// Loss name.
-        loss: String,
+        /// The loss or metric (its class or instance name).
+        name: String,
         /// The offending label.
         value: f64,
         /// Its position in `y_true`.
@@ -155,10 +155,10 @@ pub enum LossError {
     },
 
     /// A metric's input that it cannot take: shapes that do not pair, a value out of range.
-    #[error("{metric}: {message}")]
+    #[error("{name}: {message}")]
     MetricInput {
-        /// Metric name.
-        metric: String,
+        /// The metric (its class or instance name).
+        name: String,
         /// What is wrong with which input, and how to fix it.
         message: String,
     },
@@ -179,10 +179,10 @@ pub enum LossError {
     InvalidReduction(String),
 
     /// A constructor argument or config entry with a bad value, or an unknown key.
-    #[error("{loss}: {message}")]
+    #[error("{name}: {message}")]
     InvalidConfig {
-        /// Loss class name.
-        loss: String,
+        /// The loss or metric class (or the Keras module, for a malformed serialized object).
+        name: String,
         /// What is wrong and how to fix it.
         message: String,
     },
@@ -213,7 +213,7 @@ pub enum LossError {
          float64"
     )]
     UnreliableF64 {
-        /// The device, as [`crate::device::describe`] gives it.
+        /// The device, as [`crate::backend::describe`] gives it.
         device: String,
         /// What was asked.
         what: String,
@@ -223,7 +223,7 @@ pub enum LossError {
     #[error("tensor data: {0}")]
     Data(String),
 
-    /// A NaN or infinity in an input, found by the opt-in check ([`crate::finite::CheckFinite`]).
+    /// A NaN or infinity in an input, found by the opt-in check ([`crate::losses::finite::CheckFinite`]).
     #[error(
         "{what} has a non-finite value {value} at index {index:?} (shape {shape:?}); clean or mask it \
          before the loss, or drop the check to let it propagate as Keras does"
@@ -240,11 +240,11 @@ pub enum LossError {
     },
 }
 
-impl LossError {
+impl Error {
     /// Shapes that were checked to broadcast but did not: a bug in objectives, reported as an
     /// error rather than a panic.
     pub(crate) fn unreachable_shape(what: &'static str) -> Self {
-        LossError::Data(format!("internal: {what} shapes were checked but did not broadcast"))
+        Error::Data(format!("internal: {what} shapes were checked but did not broadcast"))
     }
 }
 
@@ -257,5 +257,8 @@ fn sparse_hint(y_true: &[usize], y_pred: &[usize]) -> &'static str {
     }
 }
 
-/// Shorthand for `Result<T, LossError>`.
-pub type Result<T, E = LossError> = std::result::Result<T, E>;
+/// Shorthand for `Result<T, Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The former name of [`Error`], kept so that code written against it compiles.
+pub type LossError = Error;

@@ -138,7 +138,7 @@ fn every_loss_gives_keras_s_result_for_an_empty_batch() {
                 Kind::Ctc => {
                     let err = loss.compute(&full(&[0, 2], 0.0), &full(&[0, 4, 3], 0.5), None, None).unwrap_err();
                     assert!(
-                        matches!(&err, LossError::InputShape { loss, .. } if loss == "ctc"),
+                        matches!(&err, LossError::InputShape { name: loss, .. } if loss == "ctc"),
                         "{}: {err:?}",
                         what("(0, 4, 3)")
                     );
@@ -164,7 +164,7 @@ fn every_loss_gives_keras_s_result_for_an_empty_batch() {
                 }
                 Kind::Embeddings => {
                     let err = loss.compute(&full(&[0], 0.0), &full(&[0, 4, 3], 0.5), None, None).unwrap_err();
-                    assert!(matches!(&err, LossError::InvalidConfig { loss, .. } if loss == "circle"), "{err:?}");
+                    assert!(matches!(&err, LossError::InvalidConfig { name: loss, .. } if loss == "circle"), "{err:?}");
                     assert!(err.to_string().contains("rank-2") && err.to_string().contains("[0, 4, 3]"), "{err}");
                 }
                 Kind::Ctc => {} // (0, 4, 3) is CTC's own shape, refused above

@@ -3,7 +3,7 @@
 //! `SparseTopKCategoricalAccuracy`.
 //!
 //! Each is one of Keras's `MeanMetricWrapper` subclasses: a per-sample match (1 or 0), averaged
-//! with the sample weight ([`Wrapped`]). The matches are computed on the host in float32, as
+//! with the sample weight ([`Wrapped`](super::mean::Wrapped)). The matches are computed on the host in float32, as
 //! Keras computes them, with Keras's shape rules (the `(B, 1)` label squeeze, broadcasting of
 //! `equal`, the reshape of matches to `y_true`'s shape).
 //!
@@ -19,102 +19,13 @@
 //! ones), so channels-first `(B, C, H, W)` outputs work with `axis: 1`.
 
 use burn::tensor::TensorData;
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::MetricObject;
-use super::config::input_error;
-use super::host::Host;
-use super::reduction::{SampleFn, Wrapped, wrapped_entry};
-use super::registry::{Inputs, MetricEntry};
-use crate::dyn_tensor::{DynTensor, broadcast_shapes};
-use crate::error::{LossError, Result};
-use crate::shape::same_rank_shapes;
-
-/// Rows per parallel task when the class axis is the last one.
-const ROWS_PER_TASK: usize = 4096;
-
-/// `(outer, classes, inner)` of `shape` around `axis`: element `k` of row `(o, i)` is at
-/// `o·classes·inner + k·inner + i`.
-pub(crate) fn split_axis(shape: &[usize], axis: usize) -> (usize, usize, usize) {
-    let outer = shape[..axis].iter().product();
-    let inner = shape[axis + 1..].iter().product();
-    (outer, shape[axis], inner)
-}
-
-/// `shape` without `axis`.
-pub(crate) fn without_axis(shape: &[usize], axis: usize) -> Vec<usize> {
-    let mut s = shape.to_vec();
-    s.remove(axis);
-    s
-}
-
-/// `b` replaces `a` as the running maximum: greater, or the first NaN (numpy's argmax).
-#[inline]
-fn beats(b: f32, a: f32) -> bool {
-    b > a || (b.is_nan() && !a.is_nan())
-}
-
-/// The index of the first maximum along `axis` (a NaN wins, as in numpy and JAX), for every
-/// position of `shape` without `axis`, row-major: one strided pass, in parallel.
-///
-/// # Errors
-/// An input error when the class axis has size 0 (there is no maximum).
-pub(crate) fn argmax_along(metric: &str, what: &str, h: &Host, axis: usize) -> Result<Vec<u32>> {
-    argmax_slice(metric, what, &h.data, &h.shape, axis)
-}
-
-/// [`argmax_along`] on a row-major slice of `shape`.
-pub(crate) fn argmax_slice(metric: &str, what: &str, data: &[f32], shape: &[usize], axis: usize) -> Result<Vec<u32>> {
-    let (outer, c, inner) = split_axis(shape, axis);
-    if c == 0 && outer * inner > 0 {
-        return Err(input_error(
-            metric,
-            format!("{what} has shape {:?} with an empty class axis {axis}; argmax needs at least one class", shape),
-        ));
-    }
-    let mut out = vec![0u32; outer * inner];
-    if outer * inner == 0 {
-        return Ok(out);
-    }
-    if inner == 1 {
-        out.par_chunks_mut(ROWS_PER_TASK).enumerate().for_each(|(chunk, dst)| {
-            for (j, d) in dst.iter_mut().enumerate() {
-                let r = chunk * ROWS_PER_TASK + j;
-                let row = &data[r * c..(r + 1) * c];
-                let (mut best, mut at) = (row[0], 0usize);
-                for (k, &v) in row.iter().enumerate().skip(1) {
-                    if beats(v, best) {
-                        best = v;
-                        at = k;
-                    }
-                }
-                *d = at as u32;
-            }
-        });
-        return Ok(out);
-    }
-    // Channels-first: stream the class planes, keeping a running maximum per position.
-    let block = ROWS_PER_TASK.min(inner);
-    out.par_chunks_mut(inner).enumerate().for_each(|(o, plane)| {
-        let base = o * c * inner;
-        plane.par_chunks_mut(block).enumerate().for_each(|(b, dst)| {
-            let start = base + b * block;
-            let n = dst.len();
-            let mut best: Vec<f32> = data[start..start + n].to_vec();
-            for k in 1..c {
-                let src = &data[start + k * inner..start + k * inner + n];
-                for ((d, m), &v) in dst.iter_mut().zip(best.iter_mut()).zip(src) {
-                    if beats(v, *m) {
-                        *m = v;
-                        *d = k as u32;
-                    }
-                }
-            }
-        });
-    });
-    Ok(out)
-}
+use super::host::{Host, argmax_along, split_axis, without_axis};
+use super::mean::SampleFn;
+use crate::error::{Error, Result};
+use crate::tensor::dyn_tensor::{DynTensor, broadcast_shapes};
+use crate::tensor::shape::{same_rank_shapes, unravel};
 
 /// Whether the target's score is in the top `k` of `row` (JAX's `in_top_k`: fewer than `k`
 /// scores strictly greater than the target's, a NaN counting as greater; a NaN target is out).
@@ -178,27 +89,16 @@ fn broadcast_zip(
     Some((v, out))
 }
 
-fn mismatch(metric: &str, t: &[usize], p: &[usize]) -> LossError {
-    LossError::ShapeMismatch { loss: metric.to_string(), y_true: t.to_vec(), y_pred: p.to_vec() }
-}
-
-fn unravel(mut i: usize, shape: &[usize]) -> Vec<usize> {
-    let mut pos = vec![0; shape.len()];
-    for (k, &d) in shape.iter().enumerate().rev() {
-        if d > 0 {
-            pos[k] = i % d;
-            i /= d;
-        }
-    }
-    pos
+fn mismatch(metric: &str, t: &[usize], p: &[usize]) -> Error {
+    Error::ShapeMismatch { name: metric.to_string(), y_true: t.to_vec(), y_pred: p.to_vec() }
 }
 
 /// Checks that every label is an integer in `[0, classes)`.
 fn check_labels(metric: &str, labels: &Host, classes: usize) -> Result<()> {
     match labels.data.iter().position(|&v| !(v.fract() == 0.0 && v >= 0.0 && (v as f64) < classes as f64)) {
         None => Ok(()),
-        Some(i) => Err(LossError::InvalidLabel {
-            loss: metric.to_string(),
+        Some(i) => Err(Error::InvalidLabel {
+            name: metric.to_string(),
             value: f64::from(labels.data[i]),
             position: unravel(i, &labels.shape),
             classes,
@@ -221,14 +121,14 @@ fn one(b: bool) -> f32 {
 ///
 /// ```
 /// use objectives::prelude::*;
-/// use objectives::metrics::{Metric, accuracy::Accuracy};
+/// use objectives::metrics::{Metric, MetricClass, accuracy::Accuracy};
 /// let d = Device::flex();
-/// let mut m = Accuracy {}.metric();
+/// let mut m = Accuracy {}.metric()?;
 /// let t: DynTensor = Tensor::<2>::from_floats([[1.], [2.], [3.], [4.]], &d).into();
 /// let p: DynTensor = Tensor::<2>::from_floats([[0.], [2.], [3.], [4.]], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert_eq!(m.result().scalar()?, 0.75);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -252,14 +152,14 @@ impl SampleFn for Accuracy {
 ///
 /// ```
 /// use objectives::prelude::*;
-/// use objectives::metrics::{Metric, accuracy::BinaryAccuracy};
+/// use objectives::metrics::{Metric, MetricClass, accuracy::BinaryAccuracy};
 /// let d = Device::flex();
-/// let mut m = BinaryAccuracy { threshold: 0.5 }.metric();
+/// let mut m = BinaryAccuracy { threshold: 0.5 }.metric()?;
 /// let t: DynTensor = Tensor::<1>::from_floats([1., 1., 0., 0.], &d).into();
 /// let p: DynTensor = Tensor::<1>::from_floats([0.98, 1., 0., 0.6], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert_eq!(m.result().scalar()?, 0.75);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -294,14 +194,14 @@ impl SampleFn for BinaryAccuracy {
 ///
 /// ```
 /// use objectives::prelude::*;
-/// use objectives::metrics::{Metric, accuracy::CategoricalAccuracy};
+/// use objectives::metrics::{Metric, MetricClass, accuracy::CategoricalAccuracy};
 /// let d = Device::flex();
-/// let mut m = CategoricalAccuracy::default().metric();
+/// let mut m = CategoricalAccuracy::default().metric()?;
 /// let t: DynTensor = Tensor::<2>::from_floats([[0., 0., 1.], [0., 1., 0.]], &d).into();
 /// let p: DynTensor = Tensor::<2>::from_floats([[0.1, 0.9, 0.8], [0.05, 0.95, 0.]], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert_eq!(m.result().scalar()?, 0.5);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -356,18 +256,18 @@ fn reshaped(name: &str, t: &[usize], p: &[usize], shape: Vec<usize>, to: &[usize
 /// `keras.metrics.SparseCategoricalAccuracy`: how often the integer label is `y_pred`'s argmax
 /// along `axis`, `mean(y_true == argmax(y_pred))` (first maximum on ties), weighted. Labels of
 /// shape `(B, 1)` with `(B, C)` predictions are squeezed, as Keras does; a label that is not an
-/// integer in `[0, C)` is refused ([`LossError::InvalidLabel`]; Keras counts it as a miss).
+/// integer in `[0, C)` is refused ([`Error::InvalidLabel`]; Keras counts it as a miss).
 ///
 /// ```
 /// use objectives::prelude::*;
-/// use objectives::metrics::{Metric, accuracy::SparseCategoricalAccuracy};
+/// use objectives::metrics::{Metric, MetricClass, accuracy::SparseCategoricalAccuracy};
 /// let d = Device::flex();
-/// let mut m = SparseCategoricalAccuracy::default().metric();
+/// let mut m = SparseCategoricalAccuracy::default().metric()?;
 /// let t: DynTensor = Tensor::<2>::from_floats([[2.], [1.]], &d).into();
 /// let p: DynTensor = Tensor::<2>::from_floats([[0.1, 0.6, 0.3], [0.05, 0.95, 0.]], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert_eq!(m.result().scalar()?, 0.5);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -410,9 +310,9 @@ impl SampleFn for SparseCategoricalAccuracy {
     }
 }
 
-fn sparse_mismatch(metric: &str, t: &[usize], p: &[usize], axis: usize) -> LossError {
-    LossError::SparseShapeMismatch {
-        loss: metric.to_string(),
+fn sparse_mismatch(metric: &str, t: &[usize], p: &[usize], axis: usize) -> Error {
+    Error::SparseShapeMismatch {
+        name: metric.to_string(),
         y_true: t.to_vec(),
         y_pred: p.to_vec(),
         axis: axis as i64,
@@ -439,14 +339,14 @@ fn row_iter(p: &Host, r: usize, c: usize, inner: usize) -> impl Iterator<Item = 
 ///
 /// ```
 /// use objectives::prelude::*;
-/// use objectives::metrics::{Metric, accuracy::TopKCategoricalAccuracy};
+/// use objectives::metrics::{Metric, MetricClass, accuracy::TopKCategoricalAccuracy};
 /// let d = Device::flex();
-/// let mut m = TopKCategoricalAccuracy { k: 1, axis: -1 }.metric();
+/// let mut m = TopKCategoricalAccuracy { k: 1, axis: -1 }.metric()?;
 /// let t: DynTensor = Tensor::<2>::from_floats([[0., 0., 1.], [0., 1., 0.]], &d).into();
 /// let p: DynTensor = Tensor::<2>::from_floats([[0.1, 0.9, 0.8], [0.05, 0.95, 0.]], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert_eq!(m.result().scalar()?, 0.5);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -494,18 +394,18 @@ impl SampleFn for TopKCategoricalAccuracy {
 /// `y_pred`'s `k` largest scores along `axis` (ties with the `k`-th score count, as JAX's
 /// `in_top_k`), weighted. With `from_sorted_ids`, `y_pred` holds class ids sorted by score and
 /// a match is the label among its first `k` ids. A label that is not an integer in `[0, C)` is
-/// refused ([`LossError::InvalidLabel`]; Keras counts it as a miss).
+/// refused ([`Error::InvalidLabel`]; Keras counts it as a miss).
 ///
 /// ```
 /// use objectives::prelude::*;
-/// use objectives::metrics::{Metric, accuracy::SparseTopKCategoricalAccuracy};
+/// use objectives::metrics::{Metric, MetricClass, accuracy::SparseTopKCategoricalAccuracy};
 /// let d = Device::flex();
-/// let mut m = SparseTopKCategoricalAccuracy { k: 2, ..Default::default() }.metric();
+/// let mut m = SparseTopKCategoricalAccuracy { k: 2, ..Default::default() }.metric()?;
 /// let t: DynTensor = Tensor::<1>::from_floats([2., 2.], &d).into();
 /// let p: DynTensor = Tensor::<2>::from_floats([[0.1, 0.9, 0.8], [0.05, 0.95, 0.]], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert_eq!(m.result().scalar()?, 0.5);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -556,38 +456,6 @@ impl SampleFn for SparseTopKCategoricalAccuracy {
         let shape = if t.rank() > 1 { t.shape.clone() } else { vec![n] };
         values_tensor(v, shape, y_pred)
     }
-}
-
-macro_rules! metric_ctor {
-    ($($t:ty),*) => {$(
-        impl $t {
-            /// The metric object, with Keras's default name.
-            pub fn metric(self) -> MetricObject<Wrapped<Self>> {
-                MetricObject::new(Wrapped(self))
-            }
-        }
-    )*};
-}
-
-metric_ctor!(
-    Accuracy,
-    BinaryAccuracy,
-    CategoricalAccuracy,
-    SparseCategoricalAccuracy,
-    TopKCategoricalAccuracy,
-    SparseTopKCategoricalAccuracy
-);
-
-/// The family's registry entries.
-pub fn entries() -> Vec<MetricEntry> {
-    vec![
-        wrapped_entry::<Accuracy>(&[], Inputs::Labels, &[]),
-        wrapped_entry::<BinaryAccuracy>(&[], Inputs::Binary, &[r#"{"threshold": 0.3}"#]),
-        wrapped_entry::<CategoricalAccuracy>(&[], Inputs::Categorical, &[]),
-        wrapped_entry::<SparseCategoricalAccuracy>(&[], Inputs::Sparse, &[]),
-        wrapped_entry::<TopKCategoricalAccuracy>(&[], Inputs::Categorical, &[r#"{"k": 1}"#, r#"{"k": 2}"#]),
-        wrapped_entry::<SparseTopKCategoricalAccuracy>(&[], Inputs::Sparse, &[r#"{"k": 1}"#, r#"{"k": 2}"#]),
-    ]
 }
 
 #[cfg(test)]

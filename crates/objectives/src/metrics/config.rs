@@ -8,16 +8,16 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::error::{LossError, Result};
+use crate::error::{Error, Result};
 
 /// `name` and the arguments of a Keras metric config; `dtype` must be float32 (or absent/null).
 ///
 /// # Errors
-/// [`LossError::InvalidConfig`] naming the class and the bad key or value;
-/// [`LossError::UnsupportedDtype`] for a dtype other than float32.
+/// [`Error::InvalidConfig`] naming the class and the bad key or value;
+/// [`Error::UnsupportedDtype`] for a dtype other than float32.
 pub fn split<C: DeserializeOwned>(class: &str, config: &Map<String, Value>) -> Result<(Option<String>, C)> {
     let mut rest = config.clone();
-    let invalid = |message: String| LossError::InvalidConfig { loss: class.to_string(), message };
+    let invalid = |message: String| Error::InvalidConfig { name: class.to_string(), message };
     let name = match rest.remove("name") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s),
@@ -28,7 +28,7 @@ pub fn split<C: DeserializeOwned>(class: &str, config: &Map<String, Value>) -> R
         Some(Value::String(s)) if s == "float32" => {}
         Some(Value::Object(o)) if dtype_policy_name(&o) == Some("float32") => {}
         Some(other) => {
-            return Err(LossError::UnsupportedDtype(format!(
+            return Err(Error::UnsupportedDtype(format!(
                 "{other} (metrics compute in float32, as Keras's default; pass \"float32\" or null)"
             )));
         }
@@ -49,14 +49,14 @@ pub fn to_map<C: Serialize>(args: &C) -> Map<String, Value> {
     }
 }
 
-/// An [`LossError::InvalidConfig`] for `class`.
-pub fn invalid(class: &str, message: impl Into<String>) -> LossError {
-    LossError::InvalidConfig { loss: class.to_string(), message: message.into() }
+/// An [`Error::InvalidConfig`] for `class`.
+pub fn invalid(class: &str, message: impl Into<String>) -> Error {
+    Error::InvalidConfig { name: class.to_string(), message: message.into() }
 }
 
-/// An input error for metric `metric` (shapes, values): [`LossError::MetricInput`].
-pub fn input_error(metric: &str, message: impl Into<String>) -> LossError {
-    LossError::MetricInput { metric: metric.to_string(), message: message.into() }
+/// An input error for metric `metric` (shapes, values): [`Error::MetricInput`].
+pub fn input_error(metric: &str, message: impl Into<String>) -> Error {
+    Error::MetricInput { name: metric.to_string(), message: message.into() }
 }
 
 /// Keras's `to_snake_case`: `"MeanIoU"` → `"mean_io_u"`, `"AUC"` → `"auc"`.

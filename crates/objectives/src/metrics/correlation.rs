@@ -10,19 +10,18 @@ use burn::tensor::TensorData;
 use serde::{Deserialize, Serialize};
 
 use super::host::Host;
-use super::reduction::{SampleFn, wrapped_entry};
-use super::registry::{Inputs, MetricEntry};
-use crate::dyn_tensor::DynTensor;
-use crate::error::{LossError, Result};
-use crate::shape::same_rank_shapes;
+use super::mean::SampleFn;
+use crate::error::{Error, Result};
+use crate::tensor::dyn_tensor::DynTensor;
+use crate::tensor::shape::same_rank_shapes;
 
 /// `y_true` and `y_pred` aligned (ranks as Keras's `squeeze_or_expand_to_same_rank`, then one
 /// shape), with `axis` moved last: `(rows, row length, shape of the result)`.
 fn rows(metric: &str, y_true: &DynTensor, y_pred: &DynTensor, axis: i64) -> Result<(Host, Host, usize, Vec<usize>)> {
     let (ts, ps) = same_rank_shapes(y_true.shape(), y_pred.shape());
     if ts != ps {
-        return Err(LossError::ShapeMismatch {
-            loss: metric.to_string(),
+        return Err(Error::ShapeMismatch {
+            name: metric.to_string(),
             y_true: y_true.shape().to_vec(),
             y_pred: y_pred.shape().to_vec(),
         });
@@ -32,7 +31,7 @@ fn rows(metric: &str, y_true: &DynTensor, y_pred: &DynTensor, axis: i64) -> Resu
     let a = p.axis(metric, axis)?;
     let n = p.shape[a];
     if n == 0 {
-        return Err(LossError::EmptyAxis { loss: metric.to_string(), axis: a, shape: p.shape.clone() });
+        return Err(Error::EmptyAxis { name: metric.to_string(), axis: a, shape: p.shape.clone() });
     }
     let mut out_shape = p.shape.clone();
     out_shape.remove(a);
@@ -107,7 +106,7 @@ fn per_row(
 /// let p: DynTensor = Tensor::<2>::from_floats([[0.1, 0.9, 0.5], [1., 0.9, 0.2]], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert!((m.result().scalar()? - 0.9966996338993913).abs() < 1e-6);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -146,7 +145,7 @@ impl SampleFn for PearsonCorrelation {
 /// let p: DynTensor = Tensor::<2>::from_floats([[0.1, 0.9, 0.5], [1., 0.9, 0.2]], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert!((m.result().scalar()? - 0.9816320385426076).abs() < 1e-6);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -169,17 +168,9 @@ impl SampleFn for ConcordanceCorrelation {
     }
 }
 
-/// The family's registry entries.
-pub fn entries() -> Vec<MetricEntry> {
-    vec![
-        wrapped_entry::<PearsonCorrelation>(&[], Inputs::Regression, &[r#"{"axis": 1}"#]),
-        wrapped_entry::<ConcordanceCorrelation>(&[], Inputs::Regression, &[r#"{"axis": 1}"#]),
-    ]
-}
-
 #[cfg(test)]
 mod tests {
-    use super::super::Metric;
+    use super::super::metric::Metric;
     use super::*;
     use crate::testing::d2;
 

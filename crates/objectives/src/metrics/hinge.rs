@@ -4,8 +4,7 @@
 //! `axis` is objectives' extension (default -1, Keras's behaviour, not written to the config):
 //! the axis the loss reduces (the class axis of `CategoricalHinge`).
 
-use super::reduction::{loss_axis_metric, wrapped_entry};
-use super::registry::{Inputs, MetricEntry};
+use super::mean::loss_axis_metric;
 
 loss_axis_metric!(
     /// `keras.metrics.Hinge`: the weighted mean over samples of [`crate::hinge()`],
@@ -19,7 +18,7 @@ loss_axis_metric!(
     /// let p: DynTensor = Tensor::<2>::from_floats([[0.6, 0.4], [0.4, 0.6]], &d).into();
     /// m.update_state(&t, &p, None)?;
     /// assert!((m.result().scalar()? - 1.3).abs() < 1e-6);
-    /// # Ok::<(), objectives::LossError>(())
+    /// # Ok::<(), objectives::Error>(())
     /// ```
     Hinge,
     "Hinge",
@@ -40,7 +39,7 @@ loss_axis_metric!(
     /// let p: DynTensor = Tensor::<2>::from_floats([[0.6, 0.4], [0.4, 0.6]], &d).into();
     /// m.update_state(&t, &p, None)?;
     /// assert!((m.result().scalar()? - 1.86).abs() < 1e-6);
-    /// # Ok::<(), objectives::LossError>(())
+    /// # Ok::<(), objectives::Error>(())
     /// ```
     SquaredHinge,
     "SquaredHinge",
@@ -61,7 +60,7 @@ loss_axis_metric!(
     /// let p: DynTensor = Tensor::<2>::from_floats([[0.6, 0.4], [0.4, 0.6]], &d).into();
     /// m.update_state(&t, &p, None)?;
     /// assert!((m.result().scalar()? - 1.4).abs() < 1e-6);
-    /// # Ok::<(), objectives::LossError>(())
+    /// # Ok::<(), objectives::Error>(())
     /// ```
     CategoricalHinge,
     "CategoricalHinge",
@@ -70,18 +69,9 @@ loss_axis_metric!(
     CategoricalHingeConfig
 );
 
-/// The family's registry entries.
-pub fn entries() -> Vec<MetricEntry> {
-    vec![
-        wrapped_entry::<Hinge>(&[], Inputs::Binary, &[r#"{"axis": 1}"#]),
-        wrapped_entry::<SquaredHinge>(&[], Inputs::Binary, &[r#"{"axis": 1}"#]),
-        wrapped_entry::<CategoricalHinge>(&[], Inputs::Categorical, &[r#"{"axis": 1}"#]),
-    ]
-}
-
 #[cfg(test)]
 mod tests {
-    use super::super::Metric;
+    use super::super::metric::Metric;
     use crate::testing::d2;
 
     fn get(name: &str) -> Box<dyn Metric> {
@@ -92,7 +82,7 @@ mod tests {
     fn docstring_examples() {
         let t = d2(&[[0., 1.], [0., 0.]]);
         let p = d2(&[[0.6, 0.4], [0.4, 0.6]]);
-        let d = crate::device::test_device();
+        let d = crate::backend::test_device();
         let w = crate::DynTensor::from_data(burn::tensor::TensorData::new(vec![1f32, 0.], vec![2]), &d).unwrap();
         for (name, a, b) in [("hinge", 1.3, 1.1), ("squared_hinge", 1.86, 1.46), ("categorical_hinge", 1.4000001, 1.2)]
         {

@@ -1,8 +1,11 @@
 //! Metric inputs read to the host as f32 (Keras computes metrics in float32), with the shape
 //! helpers the metric families share.
 
-use crate::dyn_tensor::DynTensor;
-use crate::error::{LossError, Result};
+use rayon::prelude::*;
+
+use super::config::input_error;
+use crate::error::{Error, Result};
+use crate::tensor::dyn_tensor::DynTensor;
 
 /// A dense row-major f32 array on the host.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,11 +28,11 @@ impl Host {
     /// An array from parts.
     ///
     /// # Errors
-    /// [`LossError::Data`] when `data` does not have `shape`'s element count.
+    /// [`Error::Data`] when `data` does not have `shape`'s element count.
     pub fn new(shape: Vec<usize>, data: Vec<f32>) -> Result<Self> {
         let n: usize = shape.iter().product();
         if n != data.len() {
-            return Err(LossError::Data(format!("{} values for shape {shape:?} ({n} elements)", data.len())));
+            return Err(Error::Data(format!("{} values for shape {shape:?} ({n} elements)", data.len())));
         }
         Ok(Self { shape, data })
     }
@@ -52,7 +55,7 @@ impl Host {
     /// Normalizes a Keras axis (negative counts from the end) for this array.
     ///
     /// # Errors
-    /// [`LossError::AxisOutOfRange`] naming the metric, the axis and the shape.
+    /// [`Error::AxisOutOfRange`] naming the metric, the axis and the shape.
     pub fn axis(&self, metric: &str, axis: i64) -> Result<usize> {
         normalize_axis(metric, axis, &self.shape)
     }
@@ -92,17 +95,12 @@ impl Host {
 /// Normalizes a Keras axis (negative counts from the end) for an array of `shape`.
 ///
 /// # Errors
-/// [`LossError::AxisOutOfRange`] naming the metric, the axis and the shape.
+/// [`Error::AxisOutOfRange`] naming the metric, the axis and the shape.
 pub fn normalize_axis(metric: &str, axis: i64, shape: &[usize]) -> Result<usize> {
     let rank = shape.len() as i64;
     let a = if axis < 0 { axis + rank } else { axis };
     if rank == 0 || a < 0 || a >= rank {
-        return Err(LossError::AxisOutOfRange {
-            loss: metric.to_string(),
-            axis,
-            rank: shape.len(),
-            shape: shape.to_vec(),
-        });
+        return Err(Error::AxisOutOfRange { name: metric.to_string(), axis, rank: shape.len(), shape: shape.to_vec() });
     }
     Ok(a as usize)
 }
@@ -140,14 +138,14 @@ pub fn with_slice<R>(t: &DynTensor, f: impl FnOnce(&[f32]) -> Result<R>) -> Resu
 /// shape `[]`, `[n]`, `[n, 1]` or the values' full shape. Returns one weight per value.
 ///
 /// # Errors
-/// [`LossError::WeightShape`] naming both shapes.
+/// [`Error::WeightShape`] naming both shapes.
 pub fn weights_per_value(weight: &Host, values_shape: &[usize]) -> Result<Vec<f32>> {
     let n: usize = values_shape.iter().product();
     let mut w_shape = weight.shape.clone();
     while w_shape.len() > values_shape.len() && w_shape.last() == Some(&1) {
         w_shape.pop();
     }
-    let err = || LossError::WeightShape {
+    let err = || Error::WeightShape {
         what: "sample_weight",
         weight: weight.shape.clone(),
         losses: values_shape.to_vec(),
@@ -185,6 +183,124 @@ pub fn weights_per_value(weight: &Host, values_shape: &[usize]) -> Result<Vec<f3
             idx[d] = 0;
         }
     }
+    Ok(out)
+}
+
+/// Numpy broadcasting of `data` (shape `from`) to shape `to`; `None` when it does not broadcast.
+pub fn broadcast_to(from: &[usize], data: &[f32], to: &[usize]) -> Option<Vec<f64>> {
+    if from.len() > to.len() {
+        return None;
+    }
+    let off = to.len() - from.len();
+    let mut strides = vec![0usize; to.len()];
+    let mut s = 1;
+    for d in (0..from.len()).rev() {
+        let (f, t) = (from[d], to[d + off]);
+        if f != t && f != 1 {
+            return None;
+        }
+        strides[d + off] = if f == 1 { 0 } else { s };
+        s *= f;
+    }
+    let n: usize = to.iter().product();
+    let mut out = Vec::with_capacity(n);
+    let mut idx = vec![0usize; to.len()];
+    for _ in 0..n {
+        let o: usize = idx.iter().zip(&strides).map(|(i, s)| i * s).sum();
+        out.push(f64::from(*data.get(o)?));
+        for d in (0..to.len()).rev() {
+            idx[d] += 1;
+            if idx[d] < to[d] {
+                break;
+            }
+            idx[d] = 0;
+        }
+    }
+    Some(out)
+}
+
+/// Rows per parallel task when the class axis is the last one.
+const ROWS_PER_TASK: usize = 4096;
+
+/// `(outer, classes, inner)` of `shape` around `axis`: element `k` of row `(o, i)` is at
+/// `o·classes·inner + k·inner + i`.
+pub(crate) fn split_axis(shape: &[usize], axis: usize) -> (usize, usize, usize) {
+    let outer = shape[..axis].iter().product();
+    let inner = shape[axis + 1..].iter().product();
+    (outer, shape[axis], inner)
+}
+
+/// `shape` without `axis`.
+pub(crate) fn without_axis(shape: &[usize], axis: usize) -> Vec<usize> {
+    let mut s = shape.to_vec();
+    s.remove(axis);
+    s
+}
+
+/// `b` replaces `a` as the running maximum: greater, or the first NaN (numpy's argmax).
+#[inline]
+fn beats(b: f32, a: f32) -> bool {
+    b > a || (b.is_nan() && !a.is_nan())
+}
+
+/// The index of the first maximum along `axis` (a NaN wins, as in numpy and JAX), for every
+/// position of `shape` without `axis`, row-major: one strided pass, in parallel.
+///
+/// # Errors
+/// An input error when the class axis has size 0 (there is no maximum).
+pub(crate) fn argmax_along(metric: &str, what: &str, h: &Host, axis: usize) -> Result<Vec<u32>> {
+    argmax_slice(metric, what, &h.data, &h.shape, axis)
+}
+
+/// [`argmax_along`] on a row-major slice of `shape`.
+pub(crate) fn argmax_slice(metric: &str, what: &str, data: &[f32], shape: &[usize], axis: usize) -> Result<Vec<u32>> {
+    let (outer, c, inner) = split_axis(shape, axis);
+    if c == 0 && outer * inner > 0 {
+        return Err(input_error(
+            metric,
+            format!("{what} has shape {:?} with an empty class axis {axis}; argmax needs at least one class", shape),
+        ));
+    }
+    let mut out = vec![0u32; outer * inner];
+    if outer * inner == 0 {
+        return Ok(out);
+    }
+    if inner == 1 {
+        out.par_chunks_mut(ROWS_PER_TASK).enumerate().for_each(|(chunk, dst)| {
+            for (j, d) in dst.iter_mut().enumerate() {
+                let r = chunk * ROWS_PER_TASK + j;
+                let row = &data[r * c..(r + 1) * c];
+                let (mut best, mut at) = (row[0], 0usize);
+                for (k, &v) in row.iter().enumerate().skip(1) {
+                    if beats(v, best) {
+                        best = v;
+                        at = k;
+                    }
+                }
+                *d = at as u32;
+            }
+        });
+        return Ok(out);
+    }
+    // Channels-first: stream the class planes, keeping a running maximum per position.
+    let block = ROWS_PER_TASK.min(inner);
+    out.par_chunks_mut(inner).enumerate().for_each(|(o, plane)| {
+        let base = o * c * inner;
+        plane.par_chunks_mut(block).enumerate().for_each(|(b, dst)| {
+            let start = base + b * block;
+            let n = dst.len();
+            let mut best: Vec<f32> = data[start..start + n].to_vec();
+            for k in 1..c {
+                let src = &data[start + k * inner..start + k * inner + n];
+                for ((d, m), &v) in dst.iter_mut().zip(best.iter_mut()).zip(src) {
+                    if beats(v, *m) {
+                        *m = v;
+                        *d = k as u32;
+                    }
+                }
+            }
+        });
+    });
     Ok(out)
 }
 

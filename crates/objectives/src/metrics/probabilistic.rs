@@ -9,15 +9,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::config;
-use super::host::Host;
-use super::reduction::{Reduce, SampleFn, broadcast_to, mean_result, mean_update, mean_variables, wrapped_entry};
-use super::registry::{Inputs, MetricEntry};
+use super::host::{Host, broadcast_to};
+use super::mean::{Reduce, SampleFn, mean_result, mean_update, mean_variables};
+use super::metric::{MetricClass, MetricObject, MetricValue, StatefulMetric};
 use super::state::{State, Variable};
-use super::{Metric, MetricObject, MetricValue, StatefulMetric};
-use crate::args::check_smoothing;
-use crate::dyn_tensor::{DynTensor, broadcast_shapes};
-use crate::error::{LossError, Result};
-use crate::shape::align_weight_shapes;
+use crate::error::{Error, Result};
+use crate::keras::args::check_smoothing;
+use crate::tensor::dyn_tensor::{DynTensor, broadcast_shapes};
+use crate::tensor::shape::align_weight_shapes;
 
 /// `keras.metrics.KLDivergence`: the weighted mean over samples of [`crate::kl_divergence`],
 /// `Σ_axis y_true · log(y_true / y_pred)` (both clipped to `[ε, 1]`).
@@ -30,13 +29,13 @@ use crate::shape::align_weight_shapes;
 /// let p: DynTensor = Tensor::<2>::from_floats([[0.6, 0.4], [0.4, 0.6]], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert!((m.result().scalar()? - 0.45814306).abs() < 1e-6);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KLDivergence {
     /// The axis summed over (objectives' extension; default -1, not written to the config).
-    #[serde(skip_serializing_if = "crate::wrapper::is_last_axis")]
+    #[serde(skip_serializing_if = "crate::losses::wrapper::is_last_axis")]
     pub axis: i64,
 }
 
@@ -65,13 +64,13 @@ impl SampleFn for KLDivergence {
 /// let p: DynTensor = Tensor::<2>::from_floats([[1., 1.], [0., 0.]], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert!((m.result().scalar()? - 0.49999997).abs() < 1e-6);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Poisson {
     /// The axis averaged over (objectives' extension; default -1, not written to the config).
-    #[serde(skip_serializing_if = "crate::wrapper::is_last_axis")]
+    #[serde(skip_serializing_if = "crate::losses::wrapper::is_last_axis")]
     pub axis: i64,
 }
 
@@ -102,7 +101,7 @@ impl SampleFn for Poisson {
 /// let p: DynTensor = Tensor::<2>::from_floats([[0.6, 0.4], [0.4, 0.6]], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert!((m.result().scalar()? - 0.81492424).abs() < 1e-5);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -112,7 +111,7 @@ pub struct BinaryCrossentropy {
     /// Label smoothing in `[0, 1]`.
     pub label_smoothing: f64,
     /// The axis averaged over (objectives' extension; default -1, not written to the config).
-    #[serde(skip_serializing_if = "crate::wrapper::is_last_axis")]
+    #[serde(skip_serializing_if = "crate::losses::wrapper::is_last_axis")]
     pub axis: i64,
 }
 
@@ -150,7 +149,7 @@ impl SampleFn for BinaryCrossentropy {
 /// let p: DynTensor = Tensor::<2>::from_floats([[0.05, 0.95, 0.], [0.1, 0.8, 0.1]], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert!((m.result().scalar()? - 1.1769392).abs() < 1e-5);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -200,7 +199,7 @@ impl SampleFn for CategoricalCrossentropy {
 /// let p: DynTensor = Tensor::<2>::from_floats([[0.05, 0.95, 0.], [0.1, 0.8, 0.1]], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert!((m.result().scalar()? - 1.1769392).abs() < 1e-5);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -263,7 +262,7 @@ impl StatefulMetric for SparseCategoricalCrossentropy {
 /// per-sample weights) and broadcast.
 fn masked_weight(weight: &Host, mask: &Host) -> Result<Host> {
     let (ms, ws) = align_weight_shapes("sample_weight", &mask.shape, &weight.shape)?;
-    let err = || LossError::WeightShape {
+    let err = || Error::WeightShape {
         what: "sample_weight",
         weight: weight.shape.clone(),
         losses: mask.shape.clone(),
@@ -275,48 +274,27 @@ fn masked_weight(weight: &Host, mask: &Host) -> Result<Host> {
     Host::new(shape, m.iter().zip(&w).map(|(m, w)| (m * w) as f32).collect())
 }
 
-fn build_scce(config: &Map<String, Value>) -> Result<Box<dyn Metric>> {
-    let (name, f) = config::split::<SparseCategoricalCrossentropy>(SCCE, config)?;
-    Ok(Box::new(MetricObject::named(f, name.unwrap_or_else(|| SCCE_NAME.into()))))
-}
+impl MetricClass for SparseCategoricalCrossentropy {
+    const CLASS: &'static str = SCCE;
+    type Metric = SparseCategoricalCrossentropy;
 
-/// The family's registry entries.
-pub fn entries() -> Vec<MetricEntry> {
-    vec![
-        wrapped_entry::<KLDivergence>(&[], Inputs::Categorical, &[r#"{"axis": 1}"#]),
-        wrapped_entry::<Poisson>(&[], Inputs::Positive, &[r#"{"axis": 1}"#]),
-        wrapped_entry::<BinaryCrossentropy>(
-            &["bce", "BCE"],
-            Inputs::Binary,
-            &[r#"{"from_logits": true}"#, r#"{"label_smoothing": 0.2}"#, r#"{"axis": 1}"#],
-        ),
-        wrapped_entry::<CategoricalCrossentropy>(
-            &[],
-            Inputs::Categorical,
-            &[
-                r#"{"from_logits": true}"#,
-                r#"{"label_smoothing": 0.1}"#,
-                r#"{"from_logits": true, "label_smoothing": 0.2}"#,
-            ],
-        ),
-        MetricEntry {
-            class_name: SCCE,
-            aliases: &[],
-            inputs: Inputs::Sparse,
-            variants: &[r#"{"from_logits": true}"#, r#"{"ignore_class": 0}"#],
-            required: false,
-            build: build_scce,
-        },
-    ]
+    fn metric(self) -> Result<MetricObject<SparseCategoricalCrossentropy>> {
+        Ok(MetricObject::new(self))
+    }
+
+    fn from_config(config: &Map<String, Value>) -> Result<(Option<String>, Self)> {
+        config::split(SCCE, config)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::metric::Metric;
     use crate::testing::d2;
 
     fn d1(v: &[f32]) -> DynTensor {
-        let d = crate::device::test_device();
+        let d = crate::backend::test_device();
         DynTensor::from_data(burn::tensor::TensorData::new(v.to_vec(), vec![v.len()]), &d).unwrap()
     }
 

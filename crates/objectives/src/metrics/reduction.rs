@@ -1,311 +1,36 @@
-//! `Mean`, `Sum` and `MeanMetricWrapper`: the weighted mean (or sum) of per-sample values, with
-//! Keras's `reduce_to_samplewise_values` (`keras/src/metrics/reduction_metrics.py` l.10–45).
-//!
-//! For values `v` and a sample weight `w` (optional):
-//! 1. `v` and `w` are squeezed or expanded to the same rank (a trailing axis of 1);
-//! 2. axes of `v` beyond `w`'s rank are averaged (summed, for `Sum`) away;
-//! 3. `w` is broadcast to `v` (numpy rules), `v ← v·w`, and `w` is averaged over its axes ≥ 1;
-//! 4. `v` is averaged over its axes ≥ 1.
-//!
-//! `Mean` then adds `Σ v` to `total` and `Σ w` (or the number of rows) to `count`, and its result
-//! is `total / count` (0 when `count` is 0). Every metric that Keras builds on
-//! `MeanMetricWrapper` (MSE, accuracy, cross-entropies, …) is a [`Wrapped`] [`SampleFn`] here.
+//! `Mean`, `Sum` and `MeanMetricWrapper` (`keras/src/metrics/reduction_metrics.py`): the weighted
+//! mean (or sum) of per-sample values, computed as [`super::mean`] describes.
 
 use std::fmt;
 use std::sync::Arc;
 
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::config::{self, invalid};
 use super::host::Host;
-use super::registry::{Inputs, MetricEntry};
+pub use super::mean::{NoArgs, Reduce, SampleFn, Wrapped};
+use super::mean::{mean_result, mean_update, mean_variables, samplewise};
+use super::metric::{MetricClass, MetricObject, MetricValue, StatefulMetric};
 use super::state::{State, Variable};
-use super::{Metric, MetricObject, MetricValue, StatefulMetric, divide_no_nan};
-use crate::dyn_tensor::DynTensor;
-use crate::error::{LossError, Result};
-
-/// How the trailing axes of a sample's values are reduced: Keras's `reduce_fn`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Reduce {
-    /// `ops.mean` (`Mean`, `MeanMetricWrapper`).
-    Mean,
-    /// `ops.sum` (`Sum`).
-    Sum,
-}
-
-/// The two variables of `Mean` (and `Sum`, which uses only `total`).
-pub fn mean_variables() -> Vec<Variable> {
-    vec![Variable::zeros("total", &[]), Variable::zeros("count", &[])]
-}
-
-/// Adds per-sample `values` (weighted by `weight`) to a `[total, count]` state, as Keras's
-/// `Mean.update_state` (or `Sum.update_state` with [`Reduce::Sum`], which leaves `count` alone).
-///
-/// # Errors
-/// [`LossError::WeightShape`] when the weight does not broadcast to the values.
-pub fn mean_update(state: &mut State, values: &Host, weight: Option<&Host>, reduce: Reduce) -> Result<()> {
-    let (rows, per_row_w) = samplewise(values, weight, reduce)?;
-    let total_cell = &mut state.var_mut(0).cells[0];
-    rows.iter().for_each(|&v| total_cell.add(v));
-    if reduce == Reduce::Mean {
-        let count = &mut state.var_mut(1).cells[0];
-        match per_row_w {
-            Some(w) => w.iter().for_each(|&x| count.add(x)),
-            None => count.add_count(if values.rank() == 0 { 1 } else { rows.len() as u64 }),
-        }
-    }
-    Ok(())
-}
-
-/// Keras's `reduce_to_samplewise_values`: one value per row (times its weight), and one weight
-/// per row when a weight is given.
-fn samplewise(values: &Host, weight: Option<&Host>, reduce: Reduce) -> Result<(Vec<f64>, Option<Vec<f64>>)> {
-    let red = |xs: &[f64]| -> f64 {
-        let s: f64 = xs.iter().sum();
-        match reduce {
-            Reduce::Sum => s,
-            Reduce::Mean => s / xs.len() as f64,
-        }
-    };
-    let mut v_shape = values.shape.clone();
-    let v: Vec<f64> = values.data.iter().map(|&x| f64::from(x)).collect();
-    let Some(weight) = weight else {
-        if v_shape.len() <= 1 {
-            return Ok((v, None));
-        }
-        let per: usize = v_shape[1..].iter().product();
-        if per == 0 {
-            return Ok((vec![f64::NAN; v_shape[0]], None));
-        }
-        return Ok((v.chunks(per).map(red).collect(), None));
-    };
-    let mut w_shape = weight.shape.clone();
-    // squeeze_or_expand_to_same_rank(values, weight), expand_rank_1=True.
-    let (vr, wr) = (v_shape.len(), w_shape.len());
-    if vr == wr + 1 && v_shape.last() == Some(&1) {
-        if wr == 1 {
-            w_shape.push(1);
-        } else {
-            v_shape.pop();
-        }
-    } else if wr == vr + 1 && w_shape.last() == Some(&1) {
-        if vr == 1 {
-            v_shape.push(1);
-        } else {
-            w_shape.pop();
-        }
-    }
-    // Values beyond the weight's rank are reduced away.
-    let (v_shape, v) = if v_shape.len() > w_shape.len() {
-        let keep: Vec<usize> = v_shape[..w_shape.len()].to_vec();
-        let per: usize = v_shape[w_shape.len()..].iter().product();
-        let reduced = if per == 0 { vec![f64::NAN; keep.iter().product()] } else { v.chunks(per).map(red).collect() };
-        (keep, reduced)
-    } else {
-        (v_shape, v)
-    };
-    let err = || LossError::WeightShape {
-        what: "sample_weight",
-        weight: weight.shape.clone(),
-        losses: values.shape.clone(),
-        batch: values.batch(),
-    };
-    let w = broadcast_to(&w_shape, &weight.data, &v_shape).ok_or_else(err)?;
-    let weighted: Vec<f64> = v.iter().zip(&w).map(|(a, b)| a * b).collect();
-    if v_shape.len() <= 1 {
-        return Ok((weighted, Some(w)));
-    }
-    let per: usize = v_shape[1..].iter().product();
-    if per == 0 {
-        return Ok((vec![], Some(vec![])));
-    }
-    let rows = weighted.chunks(per).map(red).collect();
-    let w_rows = w.chunks(per).map(red).collect();
-    Ok((rows, Some(w_rows)))
-}
-
-/// Numpy broadcasting of `data` (shape `from`) to shape `to`; `None` when it does not broadcast.
-pub fn broadcast_to(from: &[usize], data: &[f32], to: &[usize]) -> Option<Vec<f64>> {
-    if from.len() > to.len() {
-        return None;
-    }
-    let off = to.len() - from.len();
-    let mut strides = vec![0usize; to.len()];
-    let mut s = 1;
-    for d in (0..from.len()).rev() {
-        let (f, t) = (from[d], to[d + off]);
-        if f != t && f != 1 {
-            return None;
-        }
-        strides[d + off] = if f == 1 { 0 } else { s };
-        s *= f;
-    }
-    let n: usize = to.iter().product();
-    let mut out = Vec::with_capacity(n);
-    let mut idx = vec![0usize; to.len()];
-    for _ in 0..n {
-        let o: usize = idx.iter().zip(&strides).map(|(i, s)| i * s).sum();
-        out.push(f64::from(*data.get(o)?));
-        for d in (0..to.len()).rev() {
-            idx[d] += 1;
-            if idx[d] < to[d] {
-                break;
-            }
-            idx[d] = 0;
-        }
-    }
-    Some(out)
-}
-
-/// `total / count` of a mean state.
-pub fn mean_result(state: &State) -> f64 {
-    divide_no_nan(state.var(0).scalar(), state.var(1).scalar())
-}
-
-/// A per-sample metric function with its arguments (a serde struct with Keras's defaults):
-/// the `fn` of one of Keras's `MeanMetricWrapper` subclasses.
-pub trait SampleFn: Serialize + DeserializeOwned + Clone + fmt::Debug + Send + Sync + 'static {
-    /// The Keras class name, e.g. `"MeanSquaredError"`.
-    const CLASS_NAME: &'static str;
-    /// The default instance name, e.g. `"mean_squared_error"`.
-    const DEFAULT_NAME: &'static str;
-
-    /// Per-sample values (leading axis: the batch), before weighting.
-    ///
-    /// # Errors
-    /// Shape, axis or value errors naming the metric.
-    fn values(&self, y_true: &DynTensor, y_pred: &DynTensor) -> Result<DynTensor>;
-
-    /// Checks the arguments after reading them.
-    ///
-    /// # Errors
-    /// [`LossError::InvalidConfig`] naming the argument.
-    fn check(&self) -> Result<()> {
-        Ok(())
-    }
-}
-
-/// A [`SampleFn`] averaged with Keras's `MeanMetricWrapper` semantics.
-#[derive(Clone, Debug)]
-pub struct Wrapped<F>(pub F);
-
-impl<F: SampleFn> StatefulMetric for Wrapped<F> {
-    fn class_name(&self) -> &str {
-        F::CLASS_NAME
-    }
-
-    fn default_name(&self) -> String {
-        F::DEFAULT_NAME.to_string()
-    }
-
-    fn config(&self) -> Map<String, Value> {
-        config::to_map(&self.0)
-    }
-
-    fn variables(&self) -> Vec<Variable> {
-        mean_variables()
-    }
-
-    fn update(&self, state: &mut State, y_true: &DynTensor, y_pred: &DynTensor, w: Option<&DynTensor>) -> Result<()> {
-        // Keras casts metric inputs to the metric's dtype, float32.
-        let t = y_true.clone().map(|t| t.detach()).cast(burn::tensor::FloatDType::F32);
-        let p = y_pred.clone().map(|p| p.detach()).cast(burn::tensor::FloatDType::F32);
-        let values = Host::read(&self.0.values(&t, &p)?)?;
-        let w = w.map(Host::read).transpose()?;
-        mean_update(state, &values, w.as_ref(), Reduce::Mean)
-    }
-
-    fn result(&self, state: &State) -> MetricValue {
-        MetricValue::Scalar(mean_result(state))
-    }
-
-    fn uses_mask(&self) -> bool {
-        true
-    }
-}
-
-/// Builds a [`Wrapped`] metric from a Keras config.
-///
-/// # Errors
-/// [`LossError::InvalidConfig`] naming the bad key or value.
-pub fn build_wrapped<F: SampleFn>(config: &Map<String, Value>) -> Result<Box<dyn Metric>> {
-    let (name, f) = config::split::<F>(F::CLASS_NAME, config)?;
-    f.check()?;
-    Ok(Box::new(MetricObject::named(Wrapped(f), name.unwrap_or_else(|| F::DEFAULT_NAME.to_string()))))
-}
-
-/// The registry entry of a [`SampleFn`] metric.
-pub fn wrapped_entry<F: SampleFn>(
-    aliases: &'static [&'static str],
-    inputs: Inputs,
-    variants: &'static [&'static str],
-) -> MetricEntry {
-    MetricEntry { class_name: F::CLASS_NAME, aliases, inputs, variants, required: false, build: build_wrapped::<F> }
-}
-
-/// A [`SampleFn`] metric that is a loss function whose only argument is `axis` (objectives'
-/// extension; default -1, Keras's behaviour, not written to the config, so it stays loadable by
-/// Keras): `loss_axis_metric!(/// docs  Name, "KerasClass", "default_name", loss_fn, LossConfig)`.
-macro_rules! loss_axis_metric {
-    ($(#[$doc:meta])* $name:ident, $class:literal, $default:literal, $loss:ident, $cfg:ident) => {
-        $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-        #[serde(default, deny_unknown_fields)]
-        pub struct $name {
-            /// The axis the loss function reduces (objectives' extension; default -1, Keras's
-            /// behaviour, which is not written to the config).
-            #[serde(skip_serializing_if = "crate::wrapper::is_last_axis")]
-            pub axis: i64,
-        }
-
-        impl Default for $name {
-            fn default() -> Self {
-                Self { axis: -1 }
-            }
-        }
-
-        impl $crate::metrics::reduction::SampleFn for $name {
-            const CLASS_NAME: &'static str = $class;
-            const DEFAULT_NAME: &'static str = $default;
-            fn values(&self, y_true: &$crate::DynTensor, y_pred: &$crate::DynTensor) -> $crate::Result<$crate::DynTensor> {
-                $crate::$loss(y_true, y_pred, &$crate::$cfg { axis: self.axis })
-            }
-        }
-    };
-}
-pub(crate) use loss_axis_metric;
-
-/// No arguments beyond `name` and `dtype`.
-#[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NoArgs {}
+use crate::error::Result;
+use crate::tensor::dyn_tensor::DynTensor;
 
 /// `keras.metrics.Mean`: the weighted mean of the values passed as `y_pred` (`y_true` is
 /// ignored), `Σ v·w / Σ w`.
 ///
 /// ```
 /// use objectives::prelude::*;
-/// use objectives::metrics::{Mean, Metric};
+/// use objectives::metrics::{Mean, Metric, MetricClass};
 /// let d = Device::flex();
-/// let mut m = Mean::new();
+/// let mut m = Mean.metric()?;
 /// let v: DynTensor = Tensor::<1>::from_floats([1., 3., 5., 7.], &d).into();
 /// let w: DynTensor = Tensor::<1>::from_floats([1., 1., 0., 0.], &d).into();
 /// m.update_state(&v, &v, Some(&w))?;
 /// assert_eq!(m.result().scalar()?, 2.0);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Mean;
-
-impl Mean {
-    /// A `Mean` named `"mean"`.
-    #[allow(clippy::new_ret_no_self)]
-    pub fn new() -> MetricObject<Mean> {
-        MetricObject::new(Mean)
-    }
-}
 
 impl StatefulMetric for Mean {
     fn class_name(&self) -> &str {
@@ -329,17 +54,23 @@ impl StatefulMetric for Mean {
     }
 }
 
-/// `keras.metrics.Sum`: the weighted sum of the values passed as `y_pred` (`y_true` is ignored).
-#[derive(Clone, Debug, Default)]
-pub struct Sum;
+impl MetricClass for Mean {
+    const CLASS: &'static str = "Mean";
+    type Metric = Mean;
 
-impl Sum {
-    /// A `Sum` named `"sum"`.
-    #[allow(clippy::new_ret_no_self)]
-    pub fn new() -> MetricObject<Sum> {
-        MetricObject::new(Sum)
+    fn metric(self) -> Result<MetricObject<Mean>> {
+        Ok(MetricObject::new(self))
+    }
+
+    fn from_config(config: &Map<String, Value>) -> Result<(Option<String>, Self)> {
+        let (name, NoArgs {}) = config::split(Self::CLASS, config)?;
+        Ok((name, Mean))
     }
 }
+
+/// `keras.metrics.Sum`: the weighted sum of the values passed as `y_pred` (`y_true` is ignored).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Sum;
 
 impl StatefulMetric for Sum {
     fn class_name(&self) -> &str {
@@ -366,27 +97,42 @@ impl StatefulMetric for Sum {
     }
 }
 
+impl MetricClass for Sum {
+    const CLASS: &'static str = "Sum";
+    type Metric = Sum;
+
+    fn metric(self) -> Result<MetricObject<Sum>> {
+        Ok(MetricObject::new(self))
+    }
+
+    fn from_config(config: &Map<String, Value>) -> Result<(Option<String>, Self)> {
+        let (name, NoArgs {}) = config::split(Self::CLASS, config)?;
+        Ok((name, Sum))
+    }
+}
+
 /// A per-sample function, as a boxed closure.
 pub type PerSample = Arc<dyn Fn(&DynTensor, &DynTensor) -> Result<DynTensor> + Send + Sync>;
 
 /// `keras.metrics.MeanMetricWrapper`: any per-sample function `fn(y_true, y_pred)` becomes a
-/// weighted-mean metric (a custom metric in one line).
+/// weighted-mean metric (a custom metric in one line), named as given.
 ///
 /// ```
 /// use objectives::prelude::*;
-/// use objectives::metrics::{Metric, MeanMetricWrapper};
+/// use objectives::metrics::{Metric, MetricClass, MeanMetricWrapper};
 /// let d = Device::flex();
 /// // Mean absolute error of the first feature only.
 /// let mut m = MeanMetricWrapper::new("first_feature_mae", |t, p| {
 ///     let t = t.clone().narrow(1, 0, 1)?;
 ///     let p = p.clone().narrow(1, 0, 1)?;
 ///     objectives::DynTensor::zip_with(t, p, |t, p| (p - t).abs())
-/// });
+/// })
+/// .metric()?;
 /// let t: DynTensor = Tensor::<2>::from_floats([[0., 5.], [1., 5.]], &d).into();
 /// let p: DynTensor = Tensor::<2>::from_floats([[1., 0.], [4., 0.]], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert_eq!(m.result().scalar()?, 2.0);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct MeanMetricWrapper {
@@ -401,19 +147,27 @@ impl fmt::Debug for MeanMetricWrapper {
 }
 
 impl MeanMetricWrapper {
-    /// A weighted-mean metric named `name` over the per-sample values of `f`.
-    #[allow(clippy::new_ret_no_self)]
+    /// The class wrapping `f`, named `name` (the metric's default name, and the function's name
+    /// in its config).
     pub fn new(
         name: impl Into<String>,
         f: impl Fn(&DynTensor, &DynTensor) -> Result<DynTensor> + Send + Sync + 'static,
-    ) -> MetricObject<MeanMetricWrapper> {
-        let name = name.into();
-        MetricObject::named(MeanMetricWrapper { f: Arc::new(f), fn_name: name.clone() }, name)
+    ) -> Self {
+        MeanMetricWrapper { f: Arc::new(f), fn_name: name.into() }
+    }
+}
+
+impl MetricClass for MeanMetricWrapper {
+    const CLASS: &'static str = "MeanMetricWrapper";
+    type Metric = MeanMetricWrapper;
+
+    fn metric(self) -> Result<MetricObject<MeanMetricWrapper>> {
+        Ok(MetricObject::new(self))
     }
 
     /// Keras's serialized `MeanMetricWrapper` wraps a function by name: a loss function
     /// (`"mean_squared_error"`, …) from the loss registry.
-    fn from_config(config: &Map<String, Value>) -> Result<Box<dyn Metric>> {
+    fn from_config(config: &Map<String, Value>) -> Result<(Option<String>, Self)> {
         let mut rest = config.clone();
         let f = rest.remove("fn").ok_or_else(|| invalid("MeanMetricWrapper", "`fn` is required: a function name"))?;
         let fn_name = match &f {
@@ -423,14 +177,14 @@ impl MeanMetricWrapper {
             })?,
             other => return Err(invalid("MeanMetricWrapper", format!("`fn` must name a function, got {other}"))),
         };
-        let (name, _args) = config::split::<Map<String, Value>>("MeanMetricWrapper", &rest)?;
-        if !_args.is_empty() {
+        let (name, args) = config::split::<Map<String, Value>>("MeanMetricWrapper", &rest)?;
+        if !args.is_empty() {
             return Err(invalid(
                 "MeanMetricWrapper",
-                format!("function keyword arguments {:?} are not supported; use the metric class instead", _args),
+                format!("function keyword arguments {:?} are not supported; use the metric class instead", args),
             ));
         }
-        let loss = crate::registry::get(&fn_name).map_err(|_| {
+        let loss = crate::losses::registry::get(&fn_name).map_err(|_| {
             invalid(
                 "MeanMetricWrapper",
                 format!(
@@ -439,12 +193,7 @@ impl MeanMetricWrapper {
             )
         })?;
         let f = move |t: &DynTensor, p: &DynTensor| -> Result<DynTensor> { Ok(loss.per_sample(t, p)?.values) };
-        let mut m = MeanMetricWrapper::new(fn_name.clone(), f);
-        m.kind.fn_name = fn_name;
-        if let Some(n) = name {
-            m.set_name(n);
-        }
-        Ok(Box::new(m))
+        Ok((name, MeanMetricWrapper::new(fn_name, f)))
     }
 }
 
@@ -477,74 +226,5 @@ impl StatefulMetric for MeanMetricWrapper {
 
     fn uses_mask(&self) -> bool {
         true
-    }
-}
-
-fn build_mean(config: &Map<String, Value>) -> Result<Box<dyn Metric>> {
-    let (name, NoArgs {}) = config::split("Mean", config)?;
-    Ok(Box::new(MetricObject::named(Mean, name.unwrap_or_else(|| "mean".into()))))
-}
-
-fn build_sum(config: &Map<String, Value>) -> Result<Box<dyn Metric>> {
-    let (name, NoArgs {}) = config::split("Sum", config)?;
-    Ok(Box::new(MetricObject::named(Sum, name.unwrap_or_else(|| "sum".into()))))
-}
-
-/// The family's registry entries.
-pub fn entries() -> Vec<MetricEntry> {
-    vec![
-        MetricEntry {
-            class_name: "Mean",
-            aliases: &[],
-            inputs: Inputs::Values,
-            variants: &[],
-            required: false,
-            build: build_mean,
-        },
-        MetricEntry {
-            class_name: "Sum",
-            aliases: &[],
-            inputs: Inputs::Values,
-            variants: &[],
-            required: false,
-            build: build_sum,
-        },
-        MetricEntry {
-            class_name: "MeanMetricWrapper",
-            aliases: &[],
-            inputs: Inputs::Regression,
-            variants: &[r#"{"fn": "mean_squared_error"}"#, r#"{"fn": "mean_absolute_error"}"#],
-            required: true,
-            build: MeanMetricWrapper::from_config,
-        },
-    ]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn h(shape: &[usize], data: &[f32]) -> Host {
-        Host::new(shape.to_vec(), data.to_vec()).unwrap()
-    }
-
-    #[test]
-    fn mean_weights_rows_like_keras() {
-        // keras reduction_metrics_test.py: Mean with weights [1, 1, 0, 0] on [1, 3, 5, 7] → 2.
-        let mut s = State::new(mean_variables());
-        mean_update(&mut s, &h(&[4], &[1., 3., 5., 7.]), Some(&h(&[4], &[1., 1., 0., 0.])), Reduce::Mean).unwrap();
-        assert_eq!(mean_result(&s), 2.0);
-        // 2-D values, per-row weights: rows are averaged first.
-        let mut s = State::new(mean_variables());
-        mean_update(&mut s, &h(&[2, 2], &[1., 3., 5., 7.]), Some(&h(&[2], &[1., 3.])), Reduce::Mean).unwrap();
-        assert_eq!(mean_result(&s), (2.0 + 18.0) / 4.0);
-        // Per-value weights: Σ_rows mean(v·w) / Σ_rows mean(w).
-        let mut s = State::new(mean_variables());
-        mean_update(&mut s, &h(&[2, 2], &[1., 3., 5., 7.]), Some(&h(&[2, 2], &[1., 0., 0., 1.])), Reduce::Mean)
-            .unwrap();
-        assert_eq!(mean_result(&s), (0.5 + 3.5) / 1.0);
-        assert!(
-            mean_update(&mut s, &h(&[2, 2], &[1., 3., 5., 7.]), Some(&h(&[3], &[1., 1., 1.])), Reduce::Mean).is_err()
-        );
     }
 }

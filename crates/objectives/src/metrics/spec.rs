@@ -1,7 +1,8 @@
 //! A metric as `compile` takes it: a name or an object, resolved against an output's shapes as
 //! Keras 3's `compile_utils.get_metric` does.
 
-use super::{Metric, registry};
+use super::metric::{Metric, MetricObject, StatefulMetric};
+use super::registry;
 use crate::error::Result;
 
 /// A metric in a `compile(metrics=[…])` list: a name (`"mae"`, `"accuracy"`, `"auc"`) or a
@@ -32,8 +33,8 @@ impl From<Box<dyn Metric>> for MetricSpec {
     }
 }
 
-impl<K: super::StatefulMetric> From<super::MetricObject<K>> for MetricSpec {
-    fn from(m: super::MetricObject<K>) -> Self {
+impl<K: StatefulMetric> From<MetricObject<K>> for MetricSpec {
+    fn from(m: MetricObject<K>) -> Self {
         MetricSpec::Object(Box::new(m))
     }
 }
@@ -45,7 +46,7 @@ impl MetricSpec {
     /// classes) or `CategoricalAccuracy`, named as given — Keras's `is_binary_or_sparse_categorical`.
     ///
     /// # Errors
-    /// [`crate::LossError::UnknownMetric`], or a metric that needs arguments given by name.
+    /// [`crate::Error::UnknownMetric`], or a metric that needs arguments given by name.
     pub fn resolve(&self, y_true: &[usize], y_pred: &[usize]) -> Result<Box<dyn Metric>> {
         match self {
             MetricSpec::Object(m) => {

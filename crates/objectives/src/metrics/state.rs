@@ -1,7 +1,7 @@
 //! A metric's state: named arrays of [`ExactSum`] cells, merged by adding cell by cell.
 
 use super::exact::ExactSum;
-use crate::error::{LossError, Result};
+use crate::error::{Error, Result};
 
 /// One state variable: Keras's `add_variable(shape, name)`, e.g. AUC's `true_positives` of shape
 /// `[num_thresholds]` or IoU's `total_confusion_matrix` of shape `[K, K]`.
@@ -71,21 +71,36 @@ impl State {
         &mut self.vars[i]
     }
 
+    /// The variables' names and shapes, in order.
+    pub fn layout(&self) -> Vec<(String, Vec<usize>)> {
+        self.vars.iter().map(|v| (v.name.clone(), v.shape.clone())).collect()
+    }
+
+    /// Adds the cells of each variable of `other` into this state's variable of the same name
+    /// and shape, if it has one (a state built on the first batch takes in what the unbuilt one
+    /// held).
+    pub fn add_matching(&mut self, other: &State) {
+        for b in &other.vars {
+            if let Some(a) = self.vars.iter_mut().find(|a| a.name == b.name && a.shape == b.shape) {
+                a.cells.iter_mut().zip(&b.cells).for_each(|(x, y)| x.merge(y));
+            }
+        }
+    }
+
     /// Adds `other` cell by cell (the exact merge).
     ///
     /// # Errors
-    /// [`LossError::InvalidConfig`] when the two states do not have the same variables and
+    /// [`Error::InvalidConfig`] when the two states do not have the same variables and
     /// shapes (states of differently configured metrics).
     pub fn merge(&mut self, other: &State, metric: &str) -> Result<()> {
-        let layout = |s: &State| s.vars.iter().map(|v| (v.name.clone(), v.shape.clone())).collect::<Vec<_>>();
-        if layout(self) != layout(other) {
-            return Err(LossError::InvalidConfig {
-                loss: metric.to_string(),
+        if self.layout() != other.layout() {
+            return Err(Error::InvalidConfig {
+                name: metric.to_string(),
                 message: format!(
                     "cannot merge a state with variables {:?} into one with {:?}; merge states of identically \
                      configured metrics",
-                    layout(other),
-                    layout(self)
+                    other.layout(),
+                    self.layout()
                 ),
             });
         }

@@ -5,10 +5,10 @@
 //! the fused kernels ([`crate::fused`]), split/merge partials ([`crate::partial`]) and
 //! [`crate::explain()`] all read the plan or these rules; none restates them.
 
-use crate::dyn_tensor::{DynTensor, broadcast_shapes};
-use crate::error::{LossError, Result};
+use crate::error::{Error, Result};
 use crate::reduce::Reduction;
-use crate::shape::align_weight_shapes;
+use crate::tensor::dyn_tensor::{DynTensor, broadcast_shapes};
+use crate::tensor::shape::align_weight_shapes;
 
 /// How a mask enters the weights.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,7 +29,7 @@ impl MaskRule {
         if averages_elements(reduction) { MaskRule::Rescale } else { MaskRule::Raw }
     }
 
-    /// The rule for a [`crate::partial::Partial`] of `reduction`.
+    /// The rule for a [`crate::reduce::partial::Partial`] of `reduction`.
     pub fn for_partial(reduction: Reduction) -> Self {
         if averages_elements(reduction) { MaskRule::Indicator } else { MaskRule::Raw }
     }
@@ -155,7 +155,7 @@ impl ReducePlan {
     /// The plan for per-sample losses of shape `values` with optional weight and mask shapes.
     ///
     /// # Errors
-    /// [`LossError::WeightShape`] for a weight or mask that does not broadcast to the losses.
+    /// [`Error::WeightShape`] for a weight or mask that does not broadcast to the losses.
     pub fn new(
         reduction: Reduction,
         values: &[usize],
@@ -166,8 +166,7 @@ impl ReducePlan {
         let sample_weight = sample_weight.map(|w| Operand::new("sample_weight", values, w)).transpose()?;
         let mut weighted = values.to_vec();
         for op in [&mask, &sample_weight].into_iter().flatten() {
-            weighted =
-                broadcast_shapes(&weighted, &op.aligned).ok_or_else(|| LossError::unreachable_shape("weight"))?;
+            weighted = broadcast_shapes(&weighted, &op.aligned).ok_or_else(|| Error::unreachable_shape("weight"))?;
         }
         Ok(Self {
             reduction,

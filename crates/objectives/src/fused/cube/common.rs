@@ -3,7 +3,18 @@
 
 use cubecl::prelude::*;
 
-use super::CUBE;
+/// Threads per cube of the elementwise and strided kernels.
+pub(super) const CUBE: u32 = 256;
+/// Elements per thread of the elementwise kernel.
+pub(super) const PER_THREAD: usize = 8;
+/// Threads per row of the contiguous softmax kernel (a power of two).
+pub(super) const ROW_THREADS: u32 = 32;
+/// Rows per cube of the contiguous softmax kernel.
+pub(super) const ROWS_PER_CUBE: u32 = CUBE / ROW_THREADS;
+/// The most cubes along one dimension of a launch (WebGPU's limit).
+pub(super) const MAX_CUBES_X: u32 = 65_535;
+
+pub(super) const EPS: f32 = crate::EPSILON as f32;
 
 /// Loss parameters, read at run time (one compiled kernel per loss kind, not per parameter).
 #[derive(CubeLaunch, CubeType)]

@@ -3,8 +3,7 @@
 
 use cubecl::prelude::*;
 
-use super::common::{Params, Vd, cube_sum, sigmoid_from, sign, weight};
-use super::{CUBE, EPS, PER_THREAD};
+use super::common::{CUBE, EPS, PER_THREAD, Params, Vd, cube_sum, sigmoid_from, sign, weight};
 
 /// `f(t, p)` and `∂f/∂p` of elementwise loss `kind` (the [`Elementwise`] codes of [`kind_code`]).
 #[cube]

@@ -30,29 +30,16 @@ use cubecl::prelude::*;
 
 use super::backend::{Factor, FusedLossBackend, Inputs, Target, ValueAndGrad};
 use super::kernels::{Elementwise, smoothing};
-use super::{KernelKind, Spec};
+use super::spec::{KernelKind, Spec};
 use crate::reduce::MaskRule;
 
 mod common;
 mod elementwise;
 mod softmax;
 
-use common::{ParamsLaunch, finish_kernel};
+use common::{CUBE, MAX_CUBES_X, PER_THREAD, ParamsLaunch, ROW_THREADS, ROWS_PER_CUBE, finish_kernel};
 use elementwise::elementwise_kernel;
 use softmax::{softmax_rows_kernel, softmax_strided_kernel};
-
-/// Threads per cube of the elementwise and strided kernels.
-const CUBE: u32 = 256;
-/// Elements per thread of the elementwise kernel.
-const PER_THREAD: usize = 8;
-/// Threads per row of the contiguous softmax kernel (a power of two).
-const ROW_THREADS: u32 = 32;
-/// Rows per cube of the contiguous softmax kernel.
-const ROWS_PER_CUBE: u32 = CUBE / ROW_THREADS;
-/// The most cubes along one dimension of a launch (WebGPU's limit).
-const MAX_CUBES_X: u32 = 65_535;
-
-const EPS: f32 = crate::EPSILON as f32;
 
 /// The code of an elementwise loss in `elementwise::pointwise`, its four parameters and its constant factor.
 fn kind_code(kind: Elementwise) -> (u32, [f32; 4], f64) {

@@ -3,8 +3,7 @@
 
 use cubecl::prelude::*;
 
-use super::common::{Params, cube_sum, weight};
-use super::{CUBE, ROWS_PER_CUBE};
+use super::common::{CUBE, Params, ROWS_PER_CUBE, cube_sum, weight};
 
 /// The class index of a sparse label, or `c` when it does not count (out of range, or the
 /// ignored class): then every `t'_j` of its row is 0, and so are its loss and gradient.

@@ -4,8 +4,11 @@
 
 use rayon::prelude::*;
 
-use super::CHUNK;
 use super::math::{sel, simd, sum_f64};
+
+/// Elements per parallel task. Fixed (not derived from the thread count) so that the partial
+/// sums, and hence the result, do not depend on the pool size.
+pub(crate) const CHUNK: usize = 16 * 1024;
 
 /// A tensor reduced over one axis, seen as `(pre, c, post)` (see the [`kernels`](super) docs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -166,7 +166,7 @@ pub(super) fn softplus_parts<const F: bool>(y: f32) -> (f32, f32, f32) {
     (e, ru, l1)
 }
 
-/// `softplus′(y) = σ(y)` (½ at `y = 0`, as in Keras/JAX; the composed `crate::math::softplus` is
+/// `softplus′(y) = σ(y)` (½ at `y = 0`, as in Keras/JAX; the composed `crate::tensor::math::softplus` is
 /// written so that burn's autodiff gives the same).
 #[inline(always)]
 pub(super) fn softplus_grad(y: f32, e: f32, ru: f32) -> f32 {

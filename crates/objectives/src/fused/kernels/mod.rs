@@ -10,7 +10,7 @@
 //! `grad` (same layout as `y_pred`, every element overwritten). `w_r` is [`Weights::at`].
 //!
 //! How:
-//! - **Threads**: rayon in the caller's pool, over fixed chunks of [`CHUNK`] elements (elementwise
+//! - **Threads**: rayon in the caller's pool, over fixed chunks of [`CHUNK`](layout::CHUNK) elements (elementwise
 //!   losses: any split, the weighted sum is linear in the elements) or of whole rows (softmax; rows
 //!   with `post > 1` are split into bands of positions when there are few of them). Per-chunk f64
 //!   partial sums are added in chunk order, so results do not depend on the number of threads.
@@ -72,7 +72,3 @@ pub(crate) use math::smoothing;
 #[allow(unused_imports)] // the error of `sparse_softmax_crossentropy`, by its name for callers (today the tests)
 pub(crate) use sparse::SparseLabelError;
 pub(crate) use sparse::sparse_softmax_crossentropy;
-
-/// Elements per parallel task. Fixed (not derived from the thread count) so that the partial
-/// sums, and hence the result, do not depend on the pool size.
-const CHUNK: usize = 16 * 1024;

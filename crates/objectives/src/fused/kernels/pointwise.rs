@@ -4,8 +4,7 @@
 
 use rayon::prelude::*;
 
-use super::CHUNK;
-use super::layout::{Dims, Weights};
+use super::layout::{CHUNK, Dims, Weights};
 use super::math::simd;
 
 /// Elements per weight tile of the elementwise kernels (stack buffer).

@@ -8,8 +8,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use super::CHUNK;
-use super::layout::{Dims, Weights};
+use super::layout::{CHUNK, Dims, Weights};
 use super::math::{SL, exp_f32, exp_nonpos, ln_f32, max_f32, sel, simd, sum_lanes};
 
 /// Reduced positions per tile of the softmax kernels when `post > 1`, at most (stack buffers).

@@ -5,11 +5,11 @@
 use serde_json::{Map, Value};
 
 use super::matrix::{Options, Thresholds, confusion_counts};
-use crate::dyn_tensor::DynTensor;
 use crate::error::Result;
 use crate::metrics::config::{self, invalid, to_snake_case};
+use crate::metrics::metric::{MetricClass, MetricObject, MetricValue, StatefulMetric};
 use crate::metrics::state::{State, Variable};
-use crate::metrics::{Metric, MetricObject, MetricValue, StatefulMetric};
+use crate::tensor::dyn_tensor::DynTensor;
 
 /// Which constrained maximum an [`AtMetric`] computes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,8 +63,8 @@ impl AtMetric {
     /// `class_id`.
     ///
     /// # Errors
-    /// [`crate::LossError::InvalidConfig`] for a value outside `[0, 1]` or `num_thresholds <= 0`.
-    pub fn new(kind: AtKind, value: f64, num_thresholds: i64, class_id: Option<i64>) -> Result<MetricObject<Self>> {
+    /// [`crate::Error::InvalidConfig`] for a value outside `[0, 1]` or `num_thresholds <= 0`.
+    fn new(kind: AtKind, value: f64, num_thresholds: i64, class_id: Option<i64>) -> Result<MetricObject<Self>> {
         let class = kind.class_name();
         if !(0.0..=1.0).contains(&value) {
             return Err(invalid(
@@ -159,35 +159,46 @@ macro_rules! at_metric {
         ///
         /// ```
         /// use objectives::prelude::*;
-        /// use objectives::metrics::Metric;
+        /// use objectives::metrics::{Metric, MetricClass};
         #[doc = concat!("use objectives::metrics::confusion::", stringify!($name), ";")]
         /// let d = Device::flex();
-        #[doc = concat!("let mut m = ", stringify!($name), "::new(", $value, ")?;")]
+        #[doc = concat!("let mut m = ", stringify!($name), "::new(", $value, ").metric()?;")]
         /// let t: DynTensor = Tensor::<1>::from_floats([0., 0., 0., 1., 1.], &d).into();
         /// let p: DynTensor = Tensor::<1>::from_floats([0., 0.3, 0.8, 0.3, 0.8], &d).into();
         /// m.update_state(&t, &p, None)?;
         #[doc = concat!("assert!((m.result().scalar()? - ", $expected, ").abs() < 1e-6);")]
-        /// # Ok::<(), objectives::LossError>(())
+        /// # Ok::<(), objectives::Error>(())
         /// ```
-        #[derive(Clone, Copy, Debug, Default)]
-        pub struct $name;
+        #[derive(Clone, Copy, Debug, PartialEq)]
+        pub struct $name {
+            #[doc = concat!("The constraint, in `[0, 1]` (required).")]
+            pub $arg: f64,
+            /// The number of thresholds (default 200).
+            pub num_thresholds: i64,
+            /// Only this class (index on the last axis), or all of them (default).
+            pub class_id: Option<i64>,
+        }
 
         impl $name {
-            #[doc = concat!("The metric at `", stringify!($arg), "` with 200 thresholds.")]
-            ///
+            #[doc = concat!("The metric at `", stringify!($arg), "`, with Keras's defaults (200 thresholds, every class).")]
+            pub fn new($arg: f64) -> Self {
+                Self { $arg, num_thresholds: 200, class_id: None }
+            }
+        }
+
+        impl MetricClass for $name {
+            const CLASS: &'static str = stringify!($name);
+            type Metric = AtMetric;
+
             /// # Errors
-            #[doc = concat!("[`crate::LossError::InvalidConfig`] for `", stringify!($arg), "` outside `[0, 1]`.")]
-            #[allow(clippy::new_ret_no_self)]
-            pub fn new($arg: f64) -> Result<MetricObject<AtMetric>> {
-                AtMetric::new(AtKind::$name, $arg, 200, None)
+            #[doc = concat!("[`crate::Error::InvalidConfig`] for `", stringify!($arg), "` outside `[0, 1]` or `num_thresholds <= 0`.")]
+            fn metric(self) -> Result<MetricObject<AtMetric>> {
+                AtMetric::new(AtKind::$name, self.$arg, self.num_thresholds, self.class_id)
             }
 
-            /// The metric with every argument.
-            ///
-            /// # Errors
-            #[doc = concat!("[`crate::LossError::InvalidConfig`] for `", stringify!($arg), "` outside `[0, 1]` or `num_thresholds <= 0`.")]
-            pub fn with($arg: f64, num_thresholds: i64, class_id: Option<i64>) -> Result<MetricObject<AtMetric>> {
-                AtMetric::new(AtKind::$name, $arg, num_thresholds, class_id)
+            fn from_config(config: &Map<String, Value>) -> Result<(Option<String>, Self)> {
+                let (name, (value, num_thresholds, class_id)) = at_config(AtKind::$name, config)?;
+                Ok((name, Self { $arg: value, num_thresholds, class_id }))
             }
         }
     };
@@ -226,8 +237,12 @@ at_metric!(
     "1.0"
 );
 
-/// Builds an [`AtMetric`] from a Keras config (`<value key>` required).
-pub(crate) fn build_at(kind: AtKind, config: &Map<String, Value>) -> Result<Box<dyn Metric>> {
+/// The arguments of an `*At*` metric: the constraint, `num_thresholds`, `class_id`.
+type AtArgs = (f64, i64, Option<i64>);
+
+/// The `name` and the arguments (`<value key>` required, `num_thresholds`, `class_id`) of a Keras
+/// config of `kind`.
+fn at_config(kind: AtKind, config: &Map<String, Value>) -> Result<(Option<String>, AtArgs)> {
     let class = kind.class_name();
     let (name, mut args) = config::split::<Map<String, Value>>(class, config)?;
     let key = kind.value_key();
@@ -251,9 +266,5 @@ pub(crate) fn build_at(kind: AtKind, config: &Map<String, Value>) -> Result<Box<
             format!("unknown argument `{k}`; {class} takes `{key}`, `num_thresholds`, `class_id`, `name`, `dtype`"),
         ));
     }
-    let mut m = AtMetric::new(kind, value, num_thresholds, class_id)?;
-    if let Some(n) = name {
-        m.set_name(n);
-    }
-    Ok(Box::new(m))
+    Ok((name, (value, num_thresholds, class_id)))
 }

@@ -4,19 +4,40 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::matrix::{EPSILON, Options, Thresholds, confusion_counts, is_evenly_distributed};
-use crate::dyn_tensor::DynTensor;
 use crate::error::Result;
 use crate::metrics::config::{self, input_error, invalid};
+use crate::metrics::metric::{MetricClass, MetricObject, MetricValue, StatefulMetric, divide_no_nan};
 use crate::metrics::state::{State, Variable};
-use crate::metrics::{Metric, MetricValue, divide_no_nan};
+use crate::tensor::dyn_tensor::DynTensor;
 
 const CLASS: &str = "AUC";
 const VARIABLES: [&str; 4] = ["true_positives", "false_positives", "true_negatives", "false_negatives"];
 
-/// The arguments of [`Auc`], with Keras's defaults.
+/// `keras.metrics.AUC`: the area under the ROC (or PR, PR-gain) curve, as a Riemann sum over
+/// `num_thresholds` thresholds. Each threshold `t` gives counts `tp, fp, tn, fn` (positive when
+/// `y_pred > t`); ROC sums `(fpr[i] − fpr[i+1]) · h(tpr[i], tpr[i+1])` with `h` the mean
+/// (`interpolation`), min (`minoring`) or max (`majoring`); PR with `interpolation` uses Davis &
+/// Goadrich's interpolation of `tp` against predicted positives. With `multi_label` the variables
+/// are `[T, labels]` (built on the first update unless `num_labels` is given) and the result is the
+/// (label-weighted) mean of the label AUCs.
+///
+/// The arguments, with Keras's defaults; [`MetricClass::metric`] makes the metric ([`AucMetric`]).
+///
+/// ```
+/// use objectives::prelude::*;
+/// use objectives::metrics::{Metric, MetricClass};
+/// use objectives::metrics::confusion::Auc;
+/// let d = Device::flex();
+/// let mut m = Auc { num_thresholds: Some(3), ..Default::default() }.metric()?;
+/// let t: DynTensor = Tensor::<1>::from_floats([0., 0., 1., 1.], &d).into();
+/// let p: DynTensor = Tensor::<1>::from_floats([0., 0.5, 0.3, 0.9], &d).into();
+/// m.update_state(&t, &p, None)?;
+/// assert_eq!(m.result().scalar()?, 0.75);
+/// # Ok::<(), objectives::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct AucArgs {
+pub struct Auc {
     /// Thresholds (> 1) when `thresholds` is not given: `num_thresholds − 2` evenly spaced in
     /// `(0, 1)` plus `−ε` and `1 + ε`.
     pub num_thresholds: Option<i64>,
@@ -38,7 +59,7 @@ pub struct AucArgs {
     pub from_logits: bool,
 }
 
-impl Default for AucArgs {
+impl Default for Auc {
     fn default() -> Self {
         Self {
             num_thresholds: Some(200),
@@ -67,44 +88,18 @@ enum Summation {
     Majoring,
 }
 
-/// `keras.metrics.AUC`: the area under the ROC (or PR, PR-gain) curve, as a Riemann sum over
-/// `num_thresholds` thresholds. Each threshold `t` gives counts `tp, fp, tn, fn` (positive when
-/// `y_pred > t`); ROC sums `(fpr[i] − fpr[i+1]) · h(tpr[i], tpr[i+1])` with `h` the mean
-/// (`interpolation`), min (`minoring`) or max (`majoring`); PR with `interpolation` uses Davis &
-/// Goadrich's interpolation of `tp` against predicted positives. With `multi_label` the variables
-/// are `[T, labels]` and the result is the (label-weighted) mean of the label AUCs.
-///
-/// ```
-/// use objectives::prelude::*;
-/// use objectives::metrics::Metric;
-/// use objectives::metrics::confusion::{Auc, AucArgs};
-/// let d = Device::flex();
-/// let mut m = Auc::with(AucArgs { num_thresholds: Some(3), ..Default::default() })?;
-/// let t: DynTensor = Tensor::<1>::from_floats([0., 0., 1., 1.], &d).into();
-/// let p: DynTensor = Tensor::<1>::from_floats([0., 0.5, 0.3, 0.9], &d).into();
-/// m.update_state(&t, &p, None)?;
-/// assert_eq!(m.result().scalar()?, 0.75);
-/// # Ok::<(), objectives::LossError>(())
-/// ```
+/// The arithmetic of an [`Auc`]: its thresholds, curve and summation method, read from the
+/// arguments.
 #[derive(Clone, Debug)]
-pub struct Auc {
-    args: AucArgs,
-    name: String,
+pub struct AucMetric {
+    args: Auc,
     num_thresholds: usize,
     thresholds: Thresholds,
     curve: Curve,
     summation: Summation,
     label_weights: Option<Vec<f32>>,
-    /// The label count once known (`multi_label`); 1 otherwise.
+    /// The label count when fixed: 1 without `multi_label`, `num_labels` when given.
     labels: Option<usize>,
-    /// Empty until the label count is known (`multi_label` without `num_labels`).
-    state: State,
-}
-
-impl Default for Auc {
-    fn default() -> Self {
-        Self::new()
-    }
 }
 
 fn parse_curve(s: &str) -> Result<Curve> {
@@ -142,22 +137,16 @@ fn nan_max(a: f64, b: f64) -> f64 {
     if a.is_nan() || b.is_nan() { f64::NAN } else { a.max(b) }
 }
 
-impl Auc {
-    /// AUC with Keras's defaults (200 thresholds, ROC, interpolation).
-    pub fn new() -> Self {
-        match Self::with(AucArgs::default()) {
-            Ok(m) => m,
-            Err(_) => unreachable!("the default AUC arguments are valid"),
-        }
-    }
+impl MetricClass for Auc {
+    const CLASS: &'static str = CLASS;
+    type Metric = AucMetric;
 
-    /// AUC with these arguments.
-    ///
     /// # Errors
-    /// [`crate::LossError::InvalidConfig`]: `num_thresholds <= 1` (without `thresholds`), an
+    /// [`crate::Error::InvalidConfig`]: `num_thresholds <= 1` (without `thresholds`), an
     /// unknown curve or summation method, `num_labels` without `multi_label`, `label_weights`
     /// not matching `num_labels`, a threshold outside `[0, 1]`.
-    pub fn with(args: AucArgs) -> Result<Self> {
+    fn metric(self) -> Result<MetricObject<AucMetric>> {
+        let args = self;
         let (num_thresholds, thresholds) = match &args.thresholds {
             Some(given) => {
                 // Keras's AUC does not check these; a threshold outside [0, 1] can never split
@@ -226,45 +215,24 @@ impl Auc {
                 format!("`label_weights` has {} values but `num_labels` is {n}; give one weight per label", w.len()),
             ));
         }
-        let mut m = Self {
-            args,
-            name: "auc".into(),
-            num_thresholds,
-            thresholds,
-            curve,
-            summation,
-            label_weights,
-            labels,
-            state: State::default(),
-        };
-        if let Some(l) = labels {
-            m.state = m.layout(l);
-        }
-        Ok(m)
+        Ok(MetricObject::new(AucMetric { args, num_thresholds, thresholds, curve, summation, label_weights, labels }))
     }
 
-    /// Builds from the `config` of Keras's serialized form.
-    ///
-    /// # Errors
-    /// As [`Auc::with`], and unknown keys.
-    pub fn from_config(config: &Map<String, Value>) -> Result<Self> {
-        let (name, args) = config::split::<AucArgs>(CLASS, config)?;
-        let mut m = Self::with(args)?;
-        if let Some(n) = name {
-            m.name = n;
-        }
-        Ok(m)
+    fn from_config(config: &Map<String, Value>) -> Result<(Option<String>, Self)> {
+        config::split(CLASS, config)
     }
+}
 
+impl AucMetric {
     /// The thresholds (Keras's `thresholds` property: `−ε`, the inner thresholds, `1 + ε`), as f32.
     pub fn thresholds(&self) -> &[f32] {
         &self.thresholds.values
     }
 
-    fn layout(&self, labels: usize) -> State {
+    fn layout(&self, labels: usize) -> Vec<Variable> {
         let shape: Vec<usize> =
             if self.args.multi_label { vec![self.num_thresholds, labels] } else { vec![self.num_thresholds] };
-        State::new(VARIABLES.iter().map(|n| Variable::zeros(*n, &shape)).collect())
+        VARIABLES.iter().map(|n| Variable::zeros(*n, &shape)).collect()
     }
 
     fn check_labels(&self, l: usize) -> Result<()> {
@@ -273,7 +241,7 @@ impl Auc {
             && w.len() != l
         {
             return Err(input_error(
-                &self.name,
+                CLASS,
                 format!("y_pred has {l} labels but `label_weights` has {} values; give one weight per label", w.len()),
             ));
         }
@@ -326,23 +294,17 @@ impl Auc {
     }
 }
 
-impl Metric for Auc {
+impl StatefulMetric for AucMetric {
     fn class_name(&self) -> &str {
         CLASS
     }
 
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn set_name(&mut self, name: String) {
-        self.name = name;
+    fn default_name(&self) -> String {
+        "auc".into()
     }
 
     fn config(&self) -> Map<String, Value> {
         let mut m = Map::new();
-        m.insert("name".into(), Value::String(self.name.clone()));
-        m.insert("dtype".into(), Value::String("float32".into()));
         m.insert("num_thresholds".into(), Value::from(self.num_thresholds));
         let curve = match self.curve {
             Curve::Roc => "ROC",
@@ -368,61 +330,75 @@ impl Metric for Auc {
         m
     }
 
-    fn update_state(
-        &mut self,
-        y_true: &DynTensor,
-        y_pred: &DynTensor,
-        sample_weight: Option<&DynTensor>,
-    ) -> Result<()> {
-        let multi = self.args.multi_label;
-        if multi {
-            if y_pred.rank() != 2 {
-                return Err(input_error(
-                    &self.name,
-                    format!(
-                        "`y_pred` must have rank 2 when `multi_label=True`, (samples, labels). Found rank {}. Full \
-                         shape received for `y_pred`: {:?}",
-                        y_pred.rank(),
-                        y_pred.shape()
-                    ),
-                ));
-            }
-            let l = y_pred.shape().get(1).copied().unwrap_or(1);
-            match self.labels {
-                Some(n) if n != l => {
-                    return Err(input_error(
-                        &self.name,
-                        format!("y_pred has {l} labels (shape {:?}) but this AUC counts {n} labels", y_pred.shape()),
-                    ));
-                }
-                _ => self.check_labels(l)?,
-            }
+    /// `[T]` without `multi_label`, `[T, num_labels]` with it; none before the first update when
+    /// `num_labels` is not given.
+    fn variables(&self) -> Vec<Variable> {
+        self.labels.map(|l| self.layout(l)).unwrap_or_default()
+    }
+
+    /// With `multi_label`: the number of labels, `y_pred`'s second axis (`y_pred` must be rank 2).
+    fn build_size(&self, built: Option<usize>, _y_true: &DynTensor, y_pred: &DynTensor) -> Result<Option<usize>> {
+        if !self.args.multi_label {
+            return Ok(None);
         }
+        if y_pred.rank() != 2 {
+            return Err(input_error(
+                CLASS,
+                format!(
+                    "`y_pred` must have rank 2 when `multi_label=True`, (samples, labels). Found rank {}. Full \
+                     shape received for `y_pred`: {:?}",
+                    y_pred.rank(),
+                    y_pred.shape()
+                ),
+            ));
+        }
+        let l = y_pred.shape().get(1).copied().unwrap_or(1);
+        if let Some(n) = self.labels.or(built)
+            && n != l
+        {
+            return Err(input_error(
+                CLASS,
+                format!("y_pred has {l} labels (shape {:?}) but this AUC counts {n} labels", y_pred.shape()),
+            ));
+        }
+        self.check_labels(l)?;
+        Ok(if self.labels.is_some() { None } else { Some(l) })
+    }
+
+    fn built_variables(&self, labels: usize) -> Result<Vec<Variable>> {
+        if self.labels.is_some() {
+            return Ok(self.variables());
+        }
+        if labels == 0 {
+            return Err(invalid(CLASS, "cannot build an AUC for 0 labels"));
+        }
+        self.check_labels(labels)?;
+        Ok(self.layout(labels))
+    }
+
+    fn update(&self, delta: &mut State, y_true: &DynTensor, y_pred: &DynTensor, w: Option<&DynTensor>) -> Result<()> {
+        let multi = self.args.multi_label;
         let opts = Options {
             multi_label: multi,
             label_weights: if multi { None } else { self.label_weights.as_deref() },
             from_logits: self.args.from_logits,
             ..Options::default()
         };
-        let c = confusion_counts(&self.name, &self.thresholds, &opts, y_true, y_pred, sample_weight)?;
-        if self.labels.is_none() {
-            self.labels = Some(c.labels);
-            self.state = self.layout(c.labels);
-        }
+        let c = confusion_counts(CLASS, &self.thresholds, &opts, y_true, y_pred, w)?;
         for (i, cells) in [&c.tp, &c.fp, &c.tn, &c.fn_].into_iter().enumerate() {
-            for (s, x) in self.state.var_mut(i).cells.iter_mut().zip(cells) {
+            for (s, x) in delta.var_mut(i).cells.iter_mut().zip(cells) {
                 s.merge(x);
             }
         }
         Ok(())
     }
 
-    fn result(&self) -> MetricValue {
-        if self.state.vars.len() != 4 {
+    fn result(&self, state: &State) -> MetricValue {
+        if state.vars.len() != 4 {
             return MetricValue::Scalar(0.0);
         }
-        let vals: Vec<Vec<f64>> = self.state.vars.iter().map(Variable::values).collect();
-        let l = self.labels.unwrap_or(1).max(1);
+        let vals: Vec<Vec<f64>> = state.vars.iter().map(Variable::values).collect();
+        let l = if self.args.multi_label { state.var(0).shape.get(1).copied().unwrap_or(1).max(1) } else { 1 };
         let aucs: Vec<f64> = (0..l)
             .map(|col| self.label_auc(&|v, i| vals.get(v).and_then(|x| x.get(i * l + col)).copied().unwrap_or(0.0)))
             .collect();
@@ -440,43 +416,4 @@ impl Metric for Auc {
         };
         MetricValue::Scalar(r)
     }
-
-    fn reset_state(&mut self) {
-        self.state.clear();
-    }
-
-    fn state(&self) -> &State {
-        &self.state
-    }
-
-    fn merge_state(&mut self, other: &State) -> Result<()> {
-        if other.vars.is_empty() {
-            return Ok(());
-        }
-        if self.state.vars.is_empty() {
-            // Not built yet (multi_label without num_labels): take the other's label count.
-            let l = other.vars.first().and_then(|v| v.shape.get(1)).copied().unwrap_or(0);
-            let expected = self.layout(l);
-            let layout = |s: &State| s.vars.iter().map(|v| (v.name.clone(), v.shape.clone())).collect::<Vec<_>>();
-            if l == 0 || layout(&expected) != layout(other) {
-                return Err(invalid(
-                    &self.name,
-                    format!("cannot merge a state with variables {:?} into an AUC", layout(other)),
-                ));
-            }
-            self.check_labels(l)?;
-            self.labels = Some(l);
-            self.state = expected;
-        }
-        let name = self.name.clone();
-        self.state.merge(other, &name)
-    }
-
-    fn clone_box(&self) -> Box<dyn Metric> {
-        Box::new(self.clone())
-    }
-}
-
-pub(crate) fn build_auc(config: &Map<String, Value>) -> Result<Box<dyn Metric>> {
-    Ok(Box::new(Auc::from_config(config)?))
 }

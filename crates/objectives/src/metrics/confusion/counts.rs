@@ -5,11 +5,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::matrix::{NEG_INF, Options, Thresholds, check_threshold_range, confusion_counts, is_evenly_distributed};
-use crate::dyn_tensor::DynTensor;
 use crate::error::Result;
 use crate::metrics::config::{self, invalid, to_snake_case};
+use crate::metrics::exact::ExactSum;
+use crate::metrics::metric::{MetricClass, MetricObject, MetricValue, StatefulMetric, divide_no_nan};
 use crate::metrics::state::{State, Variable};
-use crate::metrics::{Metric, MetricObject, MetricValue, StatefulMetric, divide_no_nan};
+use crate::tensor::dyn_tensor::DynTensor;
 
 /// Keras's `thresholds` argument: one threshold (a scalar result) or a list (a vector result, one
 /// value per threshold).
@@ -52,7 +53,7 @@ fn value_of(cells: &[f64], thresholds: usize) -> MetricValue {
     }
 }
 
-fn add_into(var: &mut Variable, counts: &[crate::metrics::ExactSum]) {
+fn add_into(var: &mut Variable, counts: &[ExactSum]) {
     for (c, x) in var.cells.iter_mut().zip(counts) {
         c.merge(x);
     }
@@ -82,12 +83,11 @@ impl Condition {
     }
 }
 
-/// The arguments of the four counting metrics.
+/// The arguments of the four counting metrics, as their config writes them.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct CountArgs {
-    /// Thresholds in `[0, 1]` (default 0.5); a list gives one count per threshold.
-    pub thresholds: Option<ThresholdsArg>,
+struct CountArgs {
+    thresholds: Option<ThresholdsArg>,
 }
 
 /// The weighted count of one confusion-matrix cell at each threshold (`y_true` cast to bool,
@@ -102,11 +102,12 @@ pub struct ConditionCount {
 }
 
 impl ConditionCount {
-    /// The metric counting `condition` at `args.thresholds`.
+    /// The metric counting `condition` at `thresholds` (default 0.5).
     ///
     /// # Errors
-    /// [`crate::LossError::InvalidConfig`] for a threshold outside `[0, 1]`.
-    pub fn new(condition: Condition, args: CountArgs) -> Result<MetricObject<Self>> {
+    /// [`crate::Error::InvalidConfig`] for a threshold outside `[0, 1]`.
+    fn new(condition: Condition, thresholds: Option<ThresholdsArg>) -> Result<MetricObject<Self>> {
+        let args = CountArgs { thresholds };
         let thresholds = parse_thresholds(condition.class_name(), args.thresholds.as_ref(), 0.5)?;
         Ok(MetricObject::new(Self { condition, args, thresholds }))
     }
@@ -147,38 +148,35 @@ macro_rules! count_metric {
         ///
         /// ```
         /// use objectives::prelude::*;
-        /// use objectives::metrics::Metric;
+        /// use objectives::metrics::{Metric, MetricClass};
         #[doc = concat!("use objectives::metrics::confusion::", stringify!($name), ";")]
         /// let d = Device::flex();
-        #[doc = concat!("let mut m = ", stringify!($name), "::new()?;")]
+        #[doc = concat!("let mut m = ", stringify!($name), "::default().metric()?;")]
         /// let t: DynTensor = Tensor::<1>::from_floats([0., 1., 1., 1.], &d).into();
         /// let p: DynTensor = Tensor::<1>::from_floats([1., 0., 1., 1.], &d).into();
         /// m.update_state(&t, &p, None)?;
         #[doc = $example]
-        /// # Ok::<(), objectives::LossError>(())
+        /// # Ok::<(), objectives::Error>(())
         /// ```
-        #[derive(Clone, Copy, Debug, Default)]
-        pub struct $name;
+        #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        pub struct $name {
+            /// Thresholds in `[0, 1]` (default 0.5); a list gives one count per threshold.
+            pub thresholds: Option<ThresholdsArg>,
+        }
 
-        impl $name {
-            /// The metric at threshold 0.5.
-            ///
+        impl MetricClass for $name {
+            const CLASS: &'static str = stringify!($name);
+            type Metric = ConditionCount;
+
             /// # Errors
-            /// Never for the default threshold.
-            #[allow(clippy::new_ret_no_self)]
-            pub fn new() -> Result<MetricObject<ConditionCount>> {
-                ConditionCount::new(Condition::$cond, CountArgs::default())
+            /// [`crate::Error::InvalidConfig`] for a threshold outside `[0, 1]`.
+            fn metric(self) -> Result<MetricObject<ConditionCount>> {
+                ConditionCount::new(Condition::$cond, self.thresholds)
             }
 
-            /// The metric at these thresholds (one count each).
-            ///
-            /// # Errors
-            /// [`crate::LossError::InvalidConfig`] for a threshold outside `[0, 1]`.
-            pub fn with_thresholds(thresholds: &[f64]) -> Result<MetricObject<ConditionCount>> {
-                ConditionCount::new(
-                    Condition::$cond,
-                    CountArgs { thresholds: Some(ThresholdsArg::Many(thresholds.to_vec())) },
-                )
+            fn from_config(config: &Map<String, Value>) -> Result<(Option<String>, Self)> {
+                config::split(Self::CLASS, config)
             }
         }
     };
@@ -209,25 +207,13 @@ count_metric!(
     "assert_eq!(m.result().scalar()?, 1.0);"
 );
 
-pub(crate) fn build_count(condition: Condition, config: &Map<String, Value>) -> Result<Box<dyn Metric>> {
-    let (name, args) = config::split::<CountArgs>(condition.class_name(), config)?;
-    let mut m = ConditionCount::new(condition, args)?;
-    if let Some(n) = name {
-        m.set_name(n);
-    }
-    Ok(Box::new(m))
-}
-
-/// The arguments of [`Precision`] and [`Recall`].
+/// The arguments of [`Precision`] and [`Recall`], as their config writes them.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct PrecisionRecallArgs {
-    /// Thresholds in `[0, 1]`; default 0.5, or every top-k prediction when `top_k` is set.
-    pub thresholds: Option<ThresholdsArg>,
-    /// Count only the `top_k` largest predictions of the last axis as positives.
-    pub top_k: Option<i64>,
-    /// Only this class (index on the last axis).
-    pub class_id: Option<i64>,
+struct PrecisionRecallArgs {
+    thresholds: Option<ThresholdsArg>,
+    top_k: Option<i64>,
+    class_id: Option<i64>,
 }
 
 /// Which ratio a [`PrecisionRecall`] computes.
@@ -309,95 +295,75 @@ impl StatefulMetric for PrecisionRecall {
     }
 }
 
-/// `keras.metrics.Precision`: `tp / (tp + fp)` at each threshold (0 when nothing is predicted
-/// positive); with `top_k`, only the `k` largest predictions of the last axis can be positive; with
-/// `class_id`, only that class counts.
-///
-/// ```
-/// use objectives::prelude::*;
-/// use objectives::metrics::Metric;
-/// use objectives::metrics::confusion::Precision;
-/// let d = Device::flex();
-/// let mut m = Precision::new()?;
-/// let t: DynTensor = Tensor::<1>::from_floats([0., 1., 1., 1.], &d).into();
-/// let p: DynTensor = Tensor::<1>::from_floats([1., 0., 1., 1.], &d).into();
-/// m.update_state(&t, &p, None)?;
-/// assert!((m.result().scalar()? - 2.0 / 3.0).abs() < 1e-12);
-/// # Ok::<(), objectives::LossError>(())
-/// ```
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Precision;
+macro_rules! ratio_metric {
+    ($(#[$doc:meta])* $name:ident, $ratio:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        pub struct $name {
+            /// Thresholds in `[0, 1]`; default 0.5, or every top-k prediction when `top_k` is set.
+            pub thresholds: Option<ThresholdsArg>,
+            /// Count only the `top_k` largest predictions of the last axis as positives.
+            pub top_k: Option<i64>,
+            /// Only this class (index on the last axis).
+            pub class_id: Option<i64>,
+        }
 
-impl Precision {
-    /// Precision at threshold 0.5.
+        impl MetricClass for $name {
+            const CLASS: &'static str = stringify!($name);
+            type Metric = PrecisionRecall;
+
+            /// # Errors
+            /// [`crate::Error::InvalidConfig`] for a threshold outside `[0, 1]` or `top_k < 1`.
+            fn metric(self) -> Result<MetricObject<PrecisionRecall>> {
+                let $name { thresholds, top_k, class_id } = self;
+                PrecisionRecall::new(Ratio::$ratio, PrecisionRecallArgs { thresholds, top_k, class_id })
+            }
+
+            fn from_config(config: &Map<String, Value>) -> Result<(Option<String>, Self)> {
+                config::split(Self::CLASS, config)
+            }
+        }
+    };
+}
+
+ratio_metric!(
+    /// `keras.metrics.Precision`: `tp / (tp + fp)` at each threshold (0 when nothing is predicted
+    /// positive); with `top_k`, only the `k` largest predictions of the last axis can be positive;
+    /// with `class_id`, only that class counts.
     ///
-    /// # Errors
-    /// Never for the defaults.
-    #[allow(clippy::new_ret_no_self)]
-    pub fn new() -> Result<MetricObject<PrecisionRecall>> {
-        PrecisionRecall::new(Ratio::Precision, PrecisionRecallArgs::default())
-    }
+    /// ```
+    /// use objectives::prelude::*;
+    /// use objectives::metrics::{Metric, MetricClass};
+    /// use objectives::metrics::confusion::Precision;
+    /// let d = Device::flex();
+    /// let mut m = Precision::default().metric()?;
+    /// let t: DynTensor = Tensor::<1>::from_floats([0., 1., 1., 1.], &d).into();
+    /// let p: DynTensor = Tensor::<1>::from_floats([1., 0., 1., 1.], &d).into();
+    /// m.update_state(&t, &p, None)?;
+    /// assert!((m.result().scalar()? - 2.0 / 3.0).abs() < 1e-12);
+    /// # Ok::<(), objectives::Error>(())
+    /// ```
+    Precision,
+    Precision
+);
 
-    /// Precision with these arguments.
+ratio_metric!(
+    /// `keras.metrics.Recall`: `tp / (tp + fn)` at each threshold (0 when there are no positives);
+    /// `top_k` and `class_id` as for [`Precision`].
     ///
-    /// # Errors
-    /// [`crate::LossError::InvalidConfig`] for a threshold outside `[0, 1]` or `top_k < 1`.
-    pub fn with(args: PrecisionRecallArgs) -> Result<MetricObject<PrecisionRecall>> {
-        PrecisionRecall::new(Ratio::Precision, args)
-    }
-}
-
-/// `keras.metrics.Recall`: `tp / (tp + fn)` at each threshold (0 when there are no positives);
-/// `top_k` and `class_id` as for [`Precision`].
-///
-/// ```
-/// use objectives::prelude::*;
-/// use objectives::metrics::Metric;
-/// use objectives::metrics::confusion::{PrecisionRecallArgs, Recall, ThresholdsArg};
-/// let d = Device::flex();
-/// let args = PrecisionRecallArgs { thresholds: Some(ThresholdsArg::Many(vec![0.5, 0.7])), ..Default::default() };
-/// let mut m = Recall::with(args)?;
-/// let t: DynTensor = Tensor::<1>::from_floats([0., 1., 1., 0.], &d).into();
-/// let p: DynTensor = Tensor::<1>::from_floats([1., 0., 0.6, 0.], &d).into();
-/// m.update_state(&t, &p, None)?;
-/// assert_eq!(m.result().to_vec(), vec![0.5, 0.0]);
-/// # Ok::<(), objectives::LossError>(())
-/// ```
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Recall;
-
-impl Recall {
-    /// Recall at threshold 0.5.
-    ///
-    /// # Errors
-    /// Never for the defaults.
-    #[allow(clippy::new_ret_no_self)]
-    pub fn new() -> Result<MetricObject<PrecisionRecall>> {
-        PrecisionRecall::new(Ratio::Recall, PrecisionRecallArgs::default())
-    }
-
-    /// Recall with these arguments.
-    ///
-    /// # Errors
-    /// [`crate::LossError::InvalidConfig`] for a threshold outside `[0, 1]` or `top_k < 1`.
-    pub fn with(args: PrecisionRecallArgs) -> Result<MetricObject<PrecisionRecall>> {
-        PrecisionRecall::new(Ratio::Recall, args)
-    }
-}
-
-pub(crate) fn build_precision(config: &Map<String, Value>) -> Result<Box<dyn Metric>> {
-    build_pr(Ratio::Precision, config)
-}
-
-pub(crate) fn build_recall(config: &Map<String, Value>) -> Result<Box<dyn Metric>> {
-    build_pr(Ratio::Recall, config)
-}
-
-fn build_pr(ratio: Ratio, config: &Map<String, Value>) -> Result<Box<dyn Metric>> {
-    let (name, args) = config::split::<PrecisionRecallArgs>(ratio.class_name(), config)?;
-    let mut m = PrecisionRecall::new(ratio, args)?;
-    if let Some(n) = name {
-        m.set_name(n);
-    }
-    Ok(Box::new(m))
-}
+    /// ```
+    /// use objectives::prelude::*;
+    /// use objectives::metrics::{Metric, MetricClass};
+    /// use objectives::metrics::confusion::{Recall, ThresholdsArg};
+    /// let d = Device::flex();
+    /// let mut m = Recall { thresholds: Some(ThresholdsArg::Many(vec![0.5, 0.7])), ..Default::default() }.metric()?;
+    /// let t: DynTensor = Tensor::<1>::from_floats([0., 1., 1., 0.], &d).into();
+    /// let p: DynTensor = Tensor::<1>::from_floats([1., 0., 0.6, 0.], &d).into();
+    /// m.update_state(&t, &p, None)?;
+    /// assert_eq!(m.result().to_vec(), vec![0.5, 0.0]);
+    /// # Ok::<(), objectives::Error>(())
+    /// ```
+    Recall,
+    Recall
+);

@@ -15,12 +15,11 @@
 
 use rayon::prelude::*;
 
-use crate::dyn_tensor::DynTensor;
-use crate::error::{LossError, Result};
+use crate::error::{Error, Result};
 use crate::metrics::config::input_error;
 use crate::metrics::exact::ExactSum;
-use crate::metrics::host::Host;
-use crate::metrics::reduction::broadcast_to;
+use crate::metrics::host::{Host, broadcast_to};
+use crate::tensor::dyn_tensor::DynTensor;
 
 /// Keras's `metrics_utils.NEG_INF`: the threshold of a top-k metric without thresholds, and the
 /// value of the predictions outside the top k.
@@ -114,8 +113,6 @@ pub(crate) struct Counts {
     pub tn: Vec<ExactSum>,
     /// False negatives.
     pub fn_: Vec<ExactSum>,
-    /// Labels (columns): 1 unless `multi_label`.
-    pub labels: usize,
 }
 
 /// Keras's `squeeze_or_expand_to_same_rank(x1, x2)` (expand_rank_1 = True) on host arrays.
@@ -186,7 +183,7 @@ fn take_class(h: &Host, class: usize) -> Host {
 /// Keras's `update_confusion_matrix_variables` broadcasts it: a weight of lower rank gets a
 /// trailing axis first (so `(B,)` is one weight per row of `(B, C)`, but does not fit `(B, T, C)`:
 /// numpy aligns trailing axes).
-fn weight_error(metric: &str, weight: &[usize], p: &[usize], class_id: bool) -> LossError {
+fn weight_error(metric: &str, weight: &[usize], p: &[usize], class_id: bool) -> Error {
     let what = if class_id { "y_pred's class_id column, of shape" } else { "y_pred of shape" };
     let lower = &p[..p.len().saturating_sub(1)];
     let mut per_row = vec![1; p.len().max(1)];
@@ -229,8 +226,8 @@ fn prepare(
     }
     squeeze_or_expand(&mut p, &mut t);
     if t.shape != p.shape {
-        return Err(LossError::ShapeMismatch {
-            loss: metric.to_string(),
+        return Err(Error::ShapeMismatch {
+            name: metric.to_string(),
             y_true: y_true.shape().to_vec(),
             y_pred: y_pred.shape().to_vec(),
         });
@@ -404,7 +401,6 @@ pub(crate) fn confusion_counts(
         fp: vec![ExactSum::default(); t * l],
         tn: vec![ExactSum::default(); t * l],
         fn_: vec![ExactSum::default(); t * l],
-        labels: l,
     };
     for col in 0..l {
         // Positive at sorted threshold j: buckets c > j; negative: buckets c <= j.

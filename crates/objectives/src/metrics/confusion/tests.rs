@@ -4,11 +4,11 @@ use burn::tensor::TensorData;
 use serde_json::{Map, Value, json};
 
 use super::*;
-use crate::dyn_tensor::DynTensor;
-use crate::metrics::{Metric, MetricValue, from_keras_json};
+use crate::metrics::{Metric, MetricClass, MetricValue, from_keras_json};
+use crate::tensor::dyn_tensor::DynTensor;
 
 fn t(shape: &[usize], data: &[f32]) -> DynTensor {
-    DynTensor::from_data(TensorData::new(data.to_vec(), shape.to_vec()), &crate::device::test_device()).unwrap()
+    DynTensor::from_data(TensorData::new(data.to_vec(), shape.to_vec()), &crate::backend::test_device()).unwrap()
 }
 
 fn build(class: &str, config: Value) -> Box<dyn Metric> {
@@ -78,8 +78,8 @@ fn bucket_path_matches_comparisons_off_the_boundaries() {
 #[test]
 fn bucket_path_uses_kerass_bucket_arithmetic() {
     // AUC-style thresholds [−ε, 0.25, 0.5, 0.75, 1 + ε]: bucket ceil(p · 4) − 1, then relu.
-    let m = Auc::new();
-    assert_eq!(m.thresholds().len(), 200);
+    let m = Auc::default().metric().unwrap();
+    assert_eq!(m.kind.thresholds().len(), 200);
     let th = matrix::Thresholds::new(&[-1e-7, 0.25, 0.5, 0.75, 1.0 + 1e-7], true);
     let one = |p: f32| {
         let c = matrix::confusion_counts("t", &th, &matrix::Options::default(), &t(&[1], &[1.0]), &t(&[1], &[p]), None)
@@ -226,8 +226,19 @@ fn lazily_built_multi_label_auc() {
     m.update_state(&t(&[4, 2], &yt), &t(&[4, 2], &yp), None).unwrap();
     assert_eq!(m.state().vars[0].shape, vec![5, 2]);
     assert!((m.result().scalar().unwrap() - (0.875 + 1.0) / 2.0).abs() < 1e-12);
+    // Reset: as new (unbuilt), so the next batch may have another number of labels.
     m.reset_state();
-    assert_eq!(m.state().vars[0].shape, vec![5, 2]);
+    assert!(m.state().vars.is_empty());
+    m.update_state(&t(&[2, 4], &yt), &t(&[2, 4], &yp), None).unwrap();
+    assert_eq!(m.state().vars[0].shape, vec![5, 4]);
+    // A state of 4 labels does not merge into one built for 2; it builds an unbuilt one.
+    let mut two = build("AUC", json!({"multi_label": true, "num_thresholds": 5}));
+    two.update_state(&t(&[4, 2], &yt), &t(&[4, 2], &yp), None).unwrap();
+    assert!(two.merge_state(m.state()).is_err());
+    let mut fresh = build("AUC", json!({"multi_label": true, "num_thresholds": 5}));
+    fresh.merge_state(m.state()).unwrap();
+    assert_eq!(fresh.state(), m.state());
+    assert!(fresh.update_state(&t(&[4, 2], &yt), &t(&[4, 2], &yp), None).is_err());
 }
 
 #[test]
@@ -235,7 +246,20 @@ fn every_variant_builds_and_runs_on_binary_inputs_with_3_columns() {
     let (n, k) = (8, 3);
     let yp = lcg(n * k, 21);
     let yt: Vec<f32> = lcg(n * k, 22).into_iter().map(|x| if x > 0.5 { 1.0 } else { 0.0 }).collect();
-    for e in entries() {
+    let confusion = [
+        "TruePositives",
+        "FalsePositives",
+        "TrueNegatives",
+        "FalseNegatives",
+        "Precision",
+        "Recall",
+        "SensitivityAtSpecificity",
+        "SpecificityAtSensitivity",
+        "PrecisionAtRecall",
+        "RecallAtPrecision",
+        "AUC",
+    ];
+    for e in confusion.iter().map(|c| crate::metrics::registry::lookup(c).unwrap()) {
         for config in e.configs().unwrap() {
             let mut m = e.build(&config).unwrap_or_else(|err| panic!("{} {config:?}: {err}", e.class_name));
             m.update_state(&t(&[n, k], &yt), &t(&[n, k], &yp), Some(&t(&[n], &lcg(n, 23))))

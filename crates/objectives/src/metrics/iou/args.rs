@@ -5,8 +5,64 @@ use std::fmt;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use super::IouSettings;
+use crate::error::{Error, Result};
+use crate::metrics::config::invalid;
+
+/// The confusion matrix's dtype: Keras's `dtype` argument, `"int"` unless given.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CmDtype {
+    /// Keras's default (`dtype=None` → `"int"`, int32 on JAX): weights truncated to integers.
+    #[default]
+    Int,
+    /// `dtype="float32"`: fractional weights.
+    Float32,
+}
+
+impl CmDtype {
+    pub(crate) fn parse(class: &str, v: Option<&Value>) -> Result<Self> {
+        let name = match v {
+            None | Some(Value::Null) => return Ok(CmDtype::Int),
+            Some(Value::String(s)) => s.as_str(),
+            Some(Value::Object(o)) => o.get("config").and_then(|c| c.get("name")).and_then(Value::as_str).unwrap_or(""),
+            Some(other) => return Err(invalid(class, format!("`dtype` must be a string, got {other}"))),
+        };
+        match name {
+            "float32" => Ok(CmDtype::Float32),
+            "int" | "int8" | "int16" | "int32" | "int64" | "uint8" | "uint16" | "uint32" | "uint64" => Ok(CmDtype::Int),
+            other => Err(Error::UnsupportedDtype(format!(
+                "{other} for {class} (the confusion matrix is \"int32\", Keras's default, or \"float32\")"
+            ))),
+        }
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            CmDtype::Int => "int32",
+            CmDtype::Float32 => "float32",
+        }
+    }
+}
+
+/// What an IoU class's arguments mean: the shared settings of Keras's `_IoUBase`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IouSettings {
+    /// `K`.
+    pub num_classes: usize,
+    /// The classes averaged in the result.
+    pub target_class_ids: Vec<usize>,
+    /// A true class id skipped.
+    pub ignore_class: Option<i64>,
+    /// `y_true` holds class ids (else: scores, argmax along `axis`).
+    pub sparse_y_true: bool,
+    /// `y_pred` holds class ids (else: scores, argmax along `axis`).
+    pub sparse_y_pred: bool,
+    /// The class axis of non-sparse inputs.
+    pub axis: i64,
+    /// `BinaryIoU`'s threshold: `y_pred >= threshold` is class 1.
+    pub threshold: Option<f64>,
+}
 
 /// The arguments of one IoU class (a serde struct with Keras's defaults and config keys).
 pub trait IouArgs: Serialize + DeserializeOwned + Clone + fmt::Debug + Send + Sync + 'static {
@@ -16,6 +72,11 @@ pub trait IouArgs: Serialize + DeserializeOwned + Clone + fmt::Debug + Send + Sy
     const DEFAULT_NAME: &'static str;
     /// The settings these arguments give.
     fn settings(&self) -> IouSettings;
+    /// The confusion matrix's dtype (Keras's `dtype` argument).
+    fn dtype(&self) -> CmDtype;
+    /// These arguments with another dtype.
+    #[must_use]
+    fn with_dtype(self, dtype: CmDtype) -> Self;
 }
 
 fn yes() -> bool {
@@ -40,7 +101,7 @@ fn targets(ids: &[i64]) -> Vec<usize> {
 ///
 /// ```
 /// use objectives::prelude::*;
-/// use objectives::metrics::Metric;
+/// use objectives::metrics::{Metric, MetricClass};
 /// use objectives::metrics::iou::IoU;
 /// let d = Device::flex();
 /// let mut m = IoU::new(2, vec![0]).metric()?;
@@ -48,7 +109,7 @@ fn targets(ids: &[i64]) -> Vec<usize> {
 /// let p: DynTensor = Tensor::<1>::from_floats([0., 1., 0., 1.], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert!((m.result().scalar()? - 1.0 / 3.0).abs() < 1e-6);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -69,12 +130,23 @@ pub struct IoU {
     /// The class axis of score inputs. Default -1.
     #[serde(default = "minus_one")]
     pub axis: i64,
+    /// The confusion matrix's dtype (Keras's `dtype`; default `"int"`, which truncates weights).
+    #[serde(skip)]
+    pub dtype: CmDtype,
 }
 
 impl IoU {
     /// Keras's defaults with these classes.
     pub fn new(num_classes: usize, target_class_ids: Vec<i64>) -> Self {
-        Self { num_classes, target_class_ids, ignore_class: None, sparse_y_true: true, sparse_y_pred: true, axis: -1 }
+        Self {
+            num_classes,
+            target_class_ids,
+            ignore_class: None,
+            sparse_y_true: true,
+            sparse_y_pred: true,
+            axis: -1,
+            dtype: CmDtype::Int,
+        }
     }
 }
 
@@ -92,6 +164,12 @@ impl IouArgs for IoU {
             threshold: None,
         }
     }
+    fn dtype(&self) -> CmDtype {
+        self.dtype
+    }
+    fn with_dtype(self, dtype: CmDtype) -> Self {
+        Self { dtype, ..self }
+    }
 }
 
 /// `keras.metrics.BinaryIoU`: the IoU of classes 0 and/or 1 with `y_pred >= threshold` as class
@@ -99,15 +177,15 @@ impl IouArgs for IoU {
 ///
 /// ```
 /// use objectives::prelude::*;
-/// use objectives::metrics::Metric;
+/// use objectives::metrics::{Metric, MetricClass};
 /// use objectives::metrics::iou::BinaryIoU;
 /// let d = Device::flex();
-/// let mut m = BinaryIoU { target_class_ids: vec![0, 1], threshold: 0.3 }.metric()?;
+/// let mut m = BinaryIoU { target_class_ids: vec![0, 1], threshold: 0.3, ..Default::default() }.metric()?;
 /// let t: DynTensor = Tensor::<1>::from_floats([0., 1., 0., 1.], &d).into();
 /// let p: DynTensor = Tensor::<1>::from_floats([0.1, 0.2, 0.4, 0.7], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert!((m.result().scalar()? - 1.0 / 3.0).abs() < 1e-6);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -116,11 +194,14 @@ pub struct BinaryIoU {
     pub target_class_ids: Vec<i64>,
     /// Predictions `>= threshold` are class 1. Default 0.5.
     pub threshold: f64,
+    /// The confusion matrix's dtype (Keras's `dtype`; default `"int"`, which truncates weights).
+    #[serde(skip)]
+    pub dtype: CmDtype,
 }
 
 impl Default for BinaryIoU {
     fn default() -> Self {
-        Self { target_class_ids: binary_targets(), threshold: half() }
+        Self { target_class_ids: binary_targets(), threshold: half(), dtype: CmDtype::Int }
     }
 }
 
@@ -138,6 +219,12 @@ impl IouArgs for BinaryIoU {
             threshold: Some(self.threshold),
         }
     }
+    fn dtype(&self) -> CmDtype {
+        self.dtype
+    }
+    fn with_dtype(self, dtype: CmDtype) -> Self {
+        Self { dtype, ..self }
+    }
 }
 
 /// `keras.metrics.MeanIoU`: the mean IoU over all `num_classes` classes (those absent from both
@@ -145,7 +232,7 @@ impl IouArgs for BinaryIoU {
 ///
 /// ```
 /// use objectives::prelude::*;
-/// use objectives::metrics::Metric;
+/// use objectives::metrics::{Metric, MetricClass};
 /// use objectives::metrics::iou::MeanIoU;
 /// let d = Device::flex();
 /// // Channels-first logits (batch 1, 3 classes, 2 positions), integer labels (1, 2).
@@ -154,7 +241,7 @@ impl IouArgs for BinaryIoU {
 /// let p: DynTensor = Tensor::<3>::from_floats([[[5., 0.], [1., 1.], [0., 3.]]], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert!((m.result().scalar()? - 1.0).abs() < 1e-6);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -173,12 +260,22 @@ pub struct MeanIoU {
     /// The class axis of score inputs. Default -1.
     #[serde(default = "minus_one")]
     pub axis: i64,
+    /// The confusion matrix's dtype (Keras's `dtype`; default `"int"`, which truncates weights).
+    #[serde(skip)]
+    pub dtype: CmDtype,
 }
 
 impl MeanIoU {
     /// Keras's defaults with `num_classes`.
     pub fn new(num_classes: usize) -> Self {
-        Self { num_classes, ignore_class: None, sparse_y_true: true, sparse_y_pred: true, axis: -1 }
+        Self {
+            num_classes,
+            ignore_class: None,
+            sparse_y_true: true,
+            sparse_y_pred: true,
+            axis: -1,
+            dtype: CmDtype::Int,
+        }
     }
 }
 
@@ -196,6 +293,12 @@ impl IouArgs for MeanIoU {
             threshold: None,
         }
     }
+    fn dtype(&self) -> CmDtype {
+        self.dtype
+    }
+    fn with_dtype(self, dtype: CmDtype) -> Self {
+        Self { dtype, ..self }
+    }
 }
 
 /// `keras.metrics.OneHotIoU`: [`IoU`] on one-hot `y_true` (argmax along `axis`) and scores
@@ -203,7 +306,7 @@ impl IouArgs for MeanIoU {
 ///
 /// ```
 /// use objectives::prelude::*;
-/// use objectives::metrics::Metric;
+/// use objectives::metrics::{Metric, MetricClass};
 /// use objectives::metrics::iou::OneHotIoU;
 /// let d = Device::flex();
 /// let mut m = OneHotIoU::new(3, vec![0, 2]).metric()?;
@@ -212,7 +315,7 @@ impl IouArgs for MeanIoU {
 ///     Tensor::<2>::from_floats([[0.2, 0.3, 0.5], [0.1, 0.2, 0.7], [0.5, 0.3, 0.1], [0.1, 0.4, 0.5]], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert!((m.result().scalar()? - (0.0 / 3.0 + 1.0 / 3.0) / 2.0).abs() < 1e-6);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -230,12 +333,15 @@ pub struct OneHotIoU {
     /// The class axis. Default -1.
     #[serde(default = "minus_one")]
     pub axis: i64,
+    /// The confusion matrix's dtype (Keras's `dtype`; default `"int"`, which truncates weights).
+    #[serde(skip)]
+    pub dtype: CmDtype,
 }
 
 impl OneHotIoU {
     /// Keras's defaults with these classes.
     pub fn new(num_classes: usize, target_class_ids: Vec<i64>) -> Self {
-        Self { num_classes, target_class_ids, ignore_class: None, sparse_y_pred: false, axis: -1 }
+        Self { num_classes, target_class_ids, ignore_class: None, sparse_y_pred: false, axis: -1, dtype: CmDtype::Int }
     }
 }
 
@@ -253,13 +359,19 @@ impl IouArgs for OneHotIoU {
             threshold: None,
         }
     }
+    fn dtype(&self) -> CmDtype {
+        self.dtype
+    }
+    fn with_dtype(self, dtype: CmDtype) -> Self {
+        Self { dtype, ..self }
+    }
 }
 
 /// `keras.metrics.OneHotMeanIoU`: [`MeanIoU`] on one-hot `y_true` and scores `y_pred`.
 ///
 /// ```
 /// use objectives::prelude::*;
-/// use objectives::metrics::Metric;
+/// use objectives::metrics::{Metric, MetricClass};
 /// use objectives::metrics::iou::OneHotMeanIoU;
 /// let d = Device::flex();
 /// let mut m = OneHotMeanIoU::new(3).metric()?;
@@ -268,7 +380,7 @@ impl IouArgs for OneHotIoU {
 ///     Tensor::<2>::from_floats([[0.2, 0.3, 0.5], [0.1, 0.2, 0.7], [0.5, 0.3, 0.1], [0.1, 0.4, 0.5]], &d).into();
 /// m.update_state(&t, &p, None)?;
 /// assert!((m.result().scalar()? - (1.0 / 3.0) / 3.0).abs() < 1e-6);
-/// # Ok::<(), objectives::LossError>(())
+/// # Ok::<(), objectives::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -284,12 +396,15 @@ pub struct OneHotMeanIoU {
     /// The class axis. Default -1.
     #[serde(default = "minus_one")]
     pub axis: i64,
+    /// The confusion matrix's dtype (Keras's `dtype`; default `"int"`, which truncates weights).
+    #[serde(skip)]
+    pub dtype: CmDtype,
 }
 
 impl OneHotMeanIoU {
     /// Keras's defaults with `num_classes`.
     pub fn new(num_classes: usize) -> Self {
-        Self { num_classes, ignore_class: None, sparse_y_pred: false, axis: -1 }
+        Self { num_classes, ignore_class: None, sparse_y_pred: false, axis: -1, dtype: CmDtype::Int }
     }
 }
 
@@ -306,5 +421,11 @@ impl IouArgs for OneHotMeanIoU {
             axis: self.axis,
             threshold: None,
         }
+    }
+    fn dtype(&self) -> CmDtype {
+        self.dtype
+    }
+    fn with_dtype(self, dtype: CmDtype) -> Self {
+        Self { dtype, ..self }
     }
 }

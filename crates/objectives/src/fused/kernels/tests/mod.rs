@@ -11,6 +11,7 @@ mod softmax;
 
 use super::categorical::Probabilities;
 use super::elementwise::elementwise_with;
+use super::layout::CHUNK;
 use super::pointwise::Run;
 use super::softmax::softmax_rows;
 use super::sparse::Labels;

@@ -1,0 +1,3 @@
+//! Metric-learning losses.
+
+pub mod circle;

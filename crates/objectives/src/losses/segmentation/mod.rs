@@ -1,0 +1,4 @@
+//! Overlap losses for segmentation.
+
+pub mod dice;
+pub mod tversky;
