@@ -1,6 +1,6 @@
 //! Empty batches (B = 0) and zero-size axes: Keras's results or typed errors, never a panic.
 //!
-//! What is promised (README "Testing" and "NaN and infinity", and the docs of the reducer, of
+//! What is promised (CONTRIBUTING.md "Testing", README "NaN and infinity", and the docs of the reducer, of
 //! `LossError::EmptyAxis` and of each loss):
 //! - an empty batch whose per-sample losses have shape `(0,)` gives that empty tensor back under
 //!   every reduction (Keras's `reduce_values` returns `values` when its shape is `(0,)`);

@@ -1,5 +1,5 @@
 //! The registry is the list of losses: everything else about a loss is checked against it, and
-//! this test names whatever piece of a registered loss is missing (README.md, "Adding a loss").
+//! this test names whatever piece of a registered loss is missing (CONTRIBUTING.md, "Adding a loss").
 //!
 //! For every entry of `registry::ALL_LOSSES`:
 //! 1. its file `src/<family>/<function_name>.rs` exists, with a doc example (`# Example`);

@@ -118,7 +118,7 @@ const PROBABILITIES: Domain = Domain::dense(Values::UnitInterval, Values::Probab
 /// Every loss objectives implements, in Keras's documentation order.
 ///
 /// Adding a loss: its file, one line here (names, [`Domain`], test variants), and its Keras
-/// vectors in `testdata/`; `tests/registry.rs` names whatever is missing (README.md, "Adding a loss").
+/// vectors in `testdata/`; `tests/registry.rs` names whatever is missing (CONTRIBUTING.md, "Adding a loss").
 pub static ALL_LOSSES: &[LossEntry] = &[
     entry::<MeanSquaredErrorConfig>("mean_squared_error", &["mse", "MSE"], REAL, &[]),
     entry::<MeanAbsoluteErrorConfig>(

@@ -3,7 +3,7 @@
 //! per loss ([`crate::LossFunctionWrapper::with_semantics`]) or per call ([`reduce_as`]).
 //!
 //! With per-timestep losses `L` (B, T), a mask `M` and weights `w`, they differ only when there
-//! is a mask or a zero weight (specification §4.3):
+//! is a mask or a zero weight (docs/keras-semantics.md §4.3):
 //!
 //! | weights | Keras 1.0–2.2 | Keras 2.3 / tf.keras ≤ 2.10 | tf.keras ≥ 2.11, Keras 3 |
 //! |---|---|---|---|
@@ -157,7 +157,7 @@ fn keras1(values: DynTensor, sample_weight: Option<DynTensor>, mask: Option<DynT
 
 #[cfg(test)]
 mod tests {
-    //! The worked example of the specification, §4.3.
+    //! The worked example of docs/keras-semantics.md §4.3.
     use super::*;
     use burn::tensor::TensorData;
 
