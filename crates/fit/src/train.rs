@@ -139,6 +139,12 @@ impl FitOptions {
             if v == 0 { Err(FitError::Config(format!("{what} must be at least 1"))) } else { Ok(()) }
         };
         positive("batch_size", self.batch_size)?;
+        if !(0.0..1.0).contains(&self.validation_split) {
+            return Err(FitError::Config(format!(
+                "validation_split must be in [0, 1) (the fraction of the samples held out), got {}",
+                self.validation_split
+            )));
+        }
         positive("accumulation_steps", self.accumulation_steps)?;
         if let Some(b) = self.validation_batch_size {
             positive("validation_batch_size", b)?;

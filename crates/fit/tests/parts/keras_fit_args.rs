@@ -326,6 +326,8 @@ fn callbacks_skip_epochs_without_validation_and_bad_options_fail_before_training
         FitOptions { validation_steps: Some(0), ..options.clone() },
         FitOptions { validation_batch_size: Some(0), ..options.clone() },
         FitOptions { batch_size: 0, ..options.clone() },
+        FitOptions { validation_split: -0.1, ..options.clone() },
+        FitOptions { validation_split: f64::NAN, ..options.clone() },
     ] {
         assert!(fit(model.clone(), &mut compiled, &rows(4, &d), Some(&val), &bad, &mut []).is_err(), "{bad:?}");
     }
