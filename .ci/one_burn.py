@@ -13,12 +13,20 @@ def burn_closure(args, edges):
         ["cargo", "tree", *args, "-e", edges, "--prefix", "depth", "-f", "{p} [{f}]", "--no-dedupe"],
         capture_output=True, text=True, check=True,
     ).stdout
-    found, inside = set(), None
+    found, inside, macro = set(), None, None
     for line in out.splitlines():
         m = re.match(r"(\d+)(.*)", line)
         if not m:
             continue
         depth, body = int(m.group(1)), m.group(2).replace(" (*)", "")
+        # Below a proc-macro everything is built for the host, apart from the target's crates:
+        # cargo unifies those host crates' features per package (one package's other proc-macros
+        # add `default` to memchr there), and they never make burn build twice. The proc-macro
+        # itself is compared.
+        if macro is not None:
+            if depth > macro:
+                continue
+            macro = None
         if body.startswith("burn "):
             inside = depth
             found.add(body)
@@ -27,6 +35,8 @@ def burn_closure(args, edges):
                 inside = None
             else:
                 found.add(body)
+                if "(proc-macro)" in body:
+                    macro = depth
     return found
 
 
