@@ -159,7 +159,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .summary();
     let model =
         Mlp { hidden: LinearConfig::new(2, 16).init(&device), out: LinearConfig::new(16, CLASSES).init(&device) };
-    let _result = training.launch(Learner::new(model, burn::optim::AdamConfig::new().init(), 1e-2));
+    let result = training.launch(Learner::new(model, burn::optim::AdamConfig::new().init(), 1e-2));
+    if let Some(e) = result.error {
+        return Err(format!("training stopped: {e}").into());
+    }
 
     let history = values.history();
     for (key, v) in history.iter().filter(|(k, _)| k.starts_with("val_")) {

@@ -7,6 +7,7 @@
 mod parts {
     pub mod adaptors;
     pub mod common;
+    pub mod keras_run;
     pub mod registry;
     pub mod training;
 }

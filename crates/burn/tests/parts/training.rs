@@ -48,6 +48,7 @@ fn burn_train(init: &Net, device: &Device, strategy: ExecutionStrategy, lr: f64)
     let learner =
         Learner::new(burn::module::Module::fork(init.clone(), device), burn::optim::SgdConfig::new().init(), lr);
     let result = training.launch(learner);
+    assert!(result.error.is_none(), "training stopped: {:?}", result.error);
     (result.model, values)
 }
 
