@@ -178,7 +178,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // MAE over the 7 features at each position (axis 1): Keras's `metrics=` (unweighted) and
     // `weighted_metrics=` (the per-position weights); R² over every value.
     let mae = LearnerMetric::from_keras_json(r#"{"class_name": "MeanAbsoluteError", "config": {"axis": 1}}"#)?;
-    let rmse = objectives::metrics::regression::RootMeanSquaredError::default().metric()?;
+    let rmse = objectives::metrics::regression::RootMeanSquaredError.metric()?;
     let (logger, values) = EpochLogger::new();
     let training =
         SupervisedTraining::new(&artifacts, loader(synthetic(512, 7), Some(1)), loader(synthetic(128, 8), None))

@@ -109,9 +109,7 @@ impl EpochValues {
                 "valid" => format!("val_{name}"),
                 other => format!("{other}_{name}"),
             };
-            if !out.contains_key(&key) {
-                out.insert(key, self.epochs(&split, &name));
-            }
+            out.entry(key).or_insert_with(|| self.epochs(&split, &name));
         }
         out
     }

@@ -60,7 +60,7 @@ const LOWER_IS_BETTER: &[&str] = &[
 /// use objectives::metrics::{MetricClass, confusion::Auc};
 /// use objectives_burn::LearnerMetric;
 ///
-/// let auc = LearnerMetric::new(Auc { num_thresholds: 50, ..Auc::default() }.metric()?);
+/// let auc = LearnerMetric::new(Auc { num_thresholds: Some(50), ..Auc::default() }.metric()?);
 /// assert_eq!(auc.name_string(), "auc(num_thresholds=50)");
 /// let mse = LearnerMetric::from_keras_json(r#"{"class_name": "MeanSquaredError", "config": {}}"#)?;
 /// assert_eq!(mse.name_string(), "mean_squared_error");

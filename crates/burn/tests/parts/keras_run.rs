@@ -25,7 +25,7 @@ fn floats(v: &Value) -> Vec<f32> {
 
 fn matrix(v: &Value) -> (Vec<f32>, [usize; 2]) {
     let rows = v.as_array().unwrap();
-    let data: Vec<f32> = rows.iter().flat_map(|r| floats(r)).collect();
+    let data: Vec<f32> = rows.iter().flat_map(floats).collect();
     (data.clone(), [rows.len(), data.len() / rows.len()])
 }
 

@@ -15,7 +15,10 @@ use super::common::{Gen, metadata, tensor};
 const C: usize = 3;
 
 /// `(y_true, y_pred)` values and shapes for `rows` rows of `inputs` (as objectives' merge test).
-fn data(inputs: Inputs, rows: usize, g: &mut Gen) -> ((Vec<f32>, Vec<usize>), (Vec<f32>, Vec<usize>)) {
+/// Values and shape.
+type Array = (Vec<f32>, Vec<usize>);
+
+fn data(inputs: Inputs, rows: usize, g: &mut Gen) -> (Array, Array) {
     let n = rows * C;
     let probs = |g: &mut Gen| -> Vec<f32> {
         (0..rows)

@@ -28,7 +28,7 @@ fn metrics() -> Vec<LearnerMetric> {
     vec![
         LearnerMetric::from_box(mae.clone()),
         LearnerMetric::from_box(mae).weighted(),
-        LearnerMetric::new(RootMeanSquaredError::default().metric().unwrap()),
+        LearnerMetric::new(RootMeanSquaredError.metric().unwrap()),
     ]
 }
 
@@ -64,7 +64,7 @@ fn burn_train_epoch_values_equal_objectives_fit_history() {
     let (trained, values) = burn_train(&init, &device, ExecutionStrategy::single(device.clone()), LR);
 
     let mut compiled = Compiled::new(Box::new(MeanSquaredError::default()))
-        .with_metrics([mae(), Box::new(RootMeanSquaredError::default().metric().unwrap())])
+        .with_metrics([mae(), Box::new(RootMeanSquaredError.metric().unwrap())])
         .with_weighted_metrics([mae()])
         .with_optimizer(burn::optim::SgdConfig::new().init(), LR);
     let options = FitOptions { epochs: EPOCHS, batch_size: BATCH, shuffle: false, verbose: 0, ..FitOptions::default() };
