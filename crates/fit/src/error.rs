@@ -15,6 +15,15 @@ pub enum FitError {
     /// A compile or fit argument that cannot be honoured.
     #[error("config: {0}")]
     Config(String),
+    /// A device of a data-parallel step failed: a remote worker that stopped, lost its
+    /// connection or did not answer in time. The step was not applied.
+    #[error("{device}: {reason}")]
+    Device {
+        /// Which device: `worker ws://host:port` for a remote worker, else `device <burn's name>`.
+        device: String,
+        /// What happened, and what to do about it.
+        reason: String,
+    },
     /// Writing a history, log or checkpoint failed.
     #[error("io: {0}")]
     Io(String),

@@ -1,6 +1,6 @@
 //! One optimizer step on one batch (Keras's `train_step`), however the batch is cut: whole, in
 //! micro-batches (`FitOptions::accumulation_steps`) or in one shard per device
-//! (`FitOptions::devices`). [`Split`] says how; [`train_step`] is the one sequence for all three:
+//! (`FitOptions::devices`), or both: each micro-batch sharded over the devices. [`Split`] says how; [`train_step`] is the one sequence for all three:
 //!
 //! 1. the batch is cut into parts, each on the device where it runs;
 //! 2. each part runs forward and reduces its loss to one partial per output (`LossExt::partial`:
@@ -21,7 +21,9 @@
 //! normalizers, so that one micro-batch's graph is alive at a time. Shards run concurrently, one
 //! thread per device, and sum their normalizers between the forward and the backward passes; the
 //! parameters are updated once on the main device and copied to the devices at the next step
-//! (`Module::fork`), so no device drifts. Averaging per-part means (PyTorch DDP, burn's
+//! (`Module::fork`), so no device drifts. Micro-batches over devices combine the two: every
+//! micro-batch's normalizers first (a forward pass on the devices whose graph is dropped at once),
+//! then one micro-batch after another, each sharded over the devices. Averaging per-part means (PyTorch DDP, burn's
 //! `all_reduce` of means, Keras's gradient accumulation) gives a different step as soon as parts
 //! differ in size, weights or masked positions; this does not.
 
@@ -50,43 +52,49 @@ pub(crate) enum Split<'a> {
     /// model's device.
     MicroBatches(usize),
     /// One contiguous shard per device (sizes differ by at most one), all at once; the model and
-    /// the batch live on the main device.
-    Devices(&'a [Device]),
+    /// the batch live on the main device. With `micro_batches > 1`, the batch is first cut as
+    /// [`Split::MicroBatches`] and each micro-batch is sharded over the devices in turn.
+    Devices { devices: &'a [Device], micro_batches: usize },
 }
 
 /// One part of a batch: its rows, on the device where it runs.
 struct Part<'b, const DI: usize> {
+    /// On the model's device, or (split over devices) on the device of the part's replica.
     data: Cow<'b, Dataset<DI>>,
-    /// `None`: on the model's device. `Some`: on a copy of the model forked to this device; what
-    /// the part hands back is moved to the main device.
-    device: Option<Device>,
 }
 
 impl Split<'_> {
-    /// The parts of `batch`.
-    fn cut<'b, const DI: usize>(self, batch: &'b Dataset<DI>) -> Result<Vec<Part<'b, DI>>> {
+    /// The parts of `batch`, in groups that run together: one group per micro-batch (the whole
+    /// batch is one), each with one part per device it is sharded over.
+    fn cut<'b, const DI: usize>(self, batch: &'b Dataset<DI>) -> Result<Vec<Vec<Part<'b, DI>>>> {
         let n = batch.len();
-        let (bounds, devices) = match self {
-            Self::Whole => return Ok(vec![Part { data: Cow::Borrowed(batch), device: None }]),
-            Self::MicroBatches(k) => {
-                let size = n.div_ceil(k).max(1);
-                ((0..n).step_by(size).map(|s| (s, (s + size).min(n))).collect::<Vec<_>>(), None)
-            }
-            Self::Devices(devices) => (shard_bounds(n, devices.len()), Some(devices)),
+        let micro = |k: usize| {
+            let size = n.div_ceil(k).max(1);
+            (0..n).step_by(size).map(|s| (s, (s + size).min(n))).collect::<Vec<_>>()
         };
-        bounds
-            .into_iter()
-            .enumerate()
-            .map(|(i, (a, b))| {
-                let rows = batch.rows(&(a..b).collect::<Vec<_>>())?;
-                let device = devices.map(|d| d[i].clone());
-                let data = match &device {
+        let part = |(a, b): (usize, usize), device: Option<&Device>| -> Result<Part<'b, DI>> {
+            let rows = batch.rows(&(a..b).collect::<Vec<_>>())?;
+            Ok(Part {
+                data: Cow::Owned(match device {
                     Some(d) => rows.to_device(d),
                     None => rows,
-                };
-                Ok(Part { data: Cow::Owned(data), device })
+                }),
             })
-            .collect()
+        };
+        match self {
+            Self::Whole => Ok(vec![vec![Part { data: Cow::Borrowed(batch) }]]),
+            Self::MicroBatches(k) => micro(k).into_iter().map(|r| Ok(vec![part(r, None)?])).collect(),
+            Self::Devices { devices, micro_batches } => micro(micro_batches.max(1))
+                .into_iter()
+                .map(|(a, b)| {
+                    shard_bounds(b - a, devices.len())
+                        .into_iter()
+                        .zip(devices)
+                        .map(|((s, e), d)| part((a + s, a + e), Some(d)))
+                        .collect()
+                })
+                .collect(),
+        }
     }
 }
 
@@ -126,7 +134,7 @@ pub(crate) fn train_step<const DI: usize, M: Model<DI>>(
     trackers: &mut Trackers,
 ) -> Result<(M, DynTensor)> {
     let model = match split {
-        Split::Devices(_) => initialized(model, batch),
+        Split::Devices { .. } => initialized(model, batch),
         _ => model,
     };
     let outputs = batch.y.len();
@@ -136,48 +144,69 @@ pub(crate) fn train_step<const DI: usize, M: Model<DI>>(
         _ => compiled.resolve(outputs)?,
     };
     let weights: Vec<f64> = losses.iter().map(|(_, w)| *w).collect();
-    let parts = split.cut(batch)?;
+    let groups = split.cut(batch)?;
     let done: Vec<Done> = match split {
         // One part, the batch itself: its normalizers are its own, so it back-propagates the
         // compiled batch loss (no partials).
-        Split::Whole => parts
+        Split::Whole => groups
             .iter()
+            .flatten()
             .map(|p| backward(&model, forward_whole(&model, compiled, &p.data)?, &[], &[], None))
             .collect::<Result<_>>()?,
         Split::MicroBatches(_) => {
             // The normalizers first, without gradients; then one micro-batch's graph at a time.
             let eval_model = model.valid();
-            let normalizers = parts
+            let normalizers = groups
                 .iter()
+                .flatten()
                 .map(|p| {
                     let preds = eval_model.forward(p.data.x.clone()).into_iter().map(detach).collect::<Vec<_>>();
                     Ok(partials(&losses, &p.data, &preds)?.iter().map(|q| q.normalizer).collect())
                 })
                 .collect::<Result<Vec<Vec<f64>>>>()?;
             let totals = summed(&normalizers, outputs);
-            parts
+            groups
                 .iter()
+                .flatten()
                 .map(|p| backward(&model, forward(&model, &p.data, &losses)?, &totals, &weights, None))
                 .collect::<Result<_>>()?
         }
-        Split::Devices(devices) => {
-            // Every shard's forward pass at once; the normalizers summed across devices; then
+        Split::Devices { devices, .. } => {
+            // The model copied to each device once per step (`fork`), all at once. Per group:
+            // every shard's forward pass at once; the normalizers summed across devices; then
             // every shard's backward pass at once, its results moved to the main device.
             let main = batch.x.device();
-            let items: Vec<_> = parts.into_iter().map(|p| (model.clone(), p)).collect();
-            let forwarded = on_devices(items, devices, |(model, part)| {
-                let replica = match &part.device {
-                    Some(d) => model.fork(d),
-                    None => model,
-                };
-                let f = forward(&replica, &part.data, &losses)?;
-                Ok((replica, part.device, f))
-            })?;
-            let normalizers: Vec<Vec<f64>> = forwarded.iter().map(|(_, _, f)| normalizers_of(f)).collect();
-            let totals = summed(&normalizers, outputs);
-            on_devices(forwarded, devices, |(replica, device, f)| {
-                backward(&replica, f, &totals, &weights, device.as_ref().map(|_| &main))
-            })?
+            let copies: Vec<_> = devices.iter().map(|d| (model.clone(), d.clone())).collect();
+            let replicas = on_devices(copies, devices, |(m, d)| Ok(m.fork(&d)))?;
+            // Several micro-batches: the normalizers of all of them first (forward passes whose
+            // graphs are dropped at once), so that one micro-batch's graphs are alive at a time.
+            let known = if groups.len() > 1 {
+                let mut normalizers = vec![];
+                for group in &groups {
+                    let items: Vec<_> = replicas.iter().cloned().zip(group).collect();
+                    normalizers.extend(on_devices(items, devices, |(replica, part)| {
+                        Ok(normalizers_of(&forward(&replica, &part.data, &losses)?))
+                    })?);
+                }
+                Some(summed(&normalizers, outputs))
+            } else {
+                None
+            };
+            let mut done = Vec::new();
+            for group in groups {
+                let items: Vec<_> = replicas.iter().cloned().zip(group).collect();
+                let forwarded = on_devices(items, devices, |(replica, part)| {
+                    let f = forward(&replica, &part.data, &losses)?;
+                    Ok((replica, f))
+                })?;
+                let totals = known.clone().unwrap_or_else(|| {
+                    summed(&forwarded.iter().map(|(_, f)| normalizers_of(f)).collect::<Vec<_>>(), outputs)
+                });
+                done.extend(on_devices(forwarded, devices, |(replica, f)| {
+                    backward(&replica, f, &totals, &weights, Some(&main))
+                })?);
+            }
+            done
         }
     };
     let (grads, total, per_output, preds) = combine(&model, done, &weights, outputs)?;

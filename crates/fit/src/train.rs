@@ -99,7 +99,8 @@ pub struct FitOptions {
     /// Split each batch into this many micro-batches and accumulate their gradients before one
     /// optimizer step (default 1: no accumulation). The micro-batches' losses are combined with
     /// exact split/merge partials, so a step equals the step on the whole batch — unlike Keras,
-    /// which averages micro-batch gradients equally.
+    /// which averages micro-batch gradients equally. With [`FitOptions::devices`], each
+    /// micro-batch is split over the devices in turn (still the whole batch's step).
     pub accumulation_steps: usize,
     /// Train data-parallel on these devices (default: none, the model's device alone): each
     /// batch is split into one contiguous shard per device (sizes differ by at most one), the
@@ -108,6 +109,7 @@ pub struct FitOptions {
     /// (see `step.rs`). The model and the data live on the main device (the first of these,
     /// normally); parameters are updated there and copied to the others each step. Each device
     /// must be an autodiff device (`Device::flex().autodiff()`, a remote one with `.autodiff()`).
+    /// One device is used too (all of each batch runs there: a remote worker, say).
     pub devices: Vec<burn::tensor::Device>,
 }
 
@@ -166,19 +168,15 @@ impl FitOptions {
             }
             _ => {}
         }
-        if self.devices.len() > 1 && self.accumulation_steps > 1 {
-            return Err(FitError::Config(
-                "accumulation_steps > 1 with several devices is not supported yet; use one of the two".into(),
-            ));
-        }
         Ok(())
     }
 
-    /// How each batch is cut for its step: over the devices when there are several, else into
-    /// micro-batches when accumulating, else whole ([`FitOptions::check`] refuses both at once).
+    /// How each batch is cut for its step: over the devices when there are any (each
+    /// micro-batch in turn when accumulating), else into micro-batches when accumulating, else
+    /// whole.
     fn split(&self) -> Split<'_> {
-        if self.devices.len() > 1 {
-            Split::Devices(&self.devices)
+        if !self.devices.is_empty() {
+            Split::Devices { devices: &self.devices, micro_batches: self.accumulation_steps }
         } else if self.accumulation_steps > 1 {
             Split::MicroBatches(self.accumulation_steps)
         } else {

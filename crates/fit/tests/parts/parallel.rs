@@ -1,7 +1,8 @@
 //! Data-parallel `fit` (`FitOptions::devices`) equals single-device training: the seed FCN, 2
-//! epochs, batches of 10 split over 3 devices (uneven shards 4/3/3), per-position sample
-//! weights and a mask, for every scalar reduction; parameters (through the trained model's
-//! predictions) and History agree to f32 summation order.
+//! epochs, batches of 10 split over 3 devices (uneven shards 4/3/3), also with gradient
+//! accumulation (each micro-batch split over the devices), and on one device given in `devices`;
+//! per-position sample weights and a mask, for every scalar reduction; parameters (through the
+//! trained model's predictions) and History agree to f32 summation order.
 
 use burn::tensor::{Device, Tensor, TensorData};
 use objectives::metrics::MetricObject;
@@ -34,7 +35,7 @@ fn data_parallel_fit_equals_one_device_for_every_reduction() {
     let probe = data(4, &d).x;
     let init = net::Fcn::new(4, &d);
     for reduction in [Reduction::Sum, Reduction::SumOverBatchSize, Reduction::Mean, Reduction::MeanWithSampleWeight] {
-        let run = |devices: Vec<Device>| {
+        let run = |devices: Vec<Device>, accumulation_steps: usize| {
             let loss = MeanSquaredError::new(MeanSquaredErrorConfig { axis: 1 }).with_reduction(reduction);
             let mut compiled = Compiled::new(Box::new(loss))
                 .with_metrics([MetricObject::new(Wrapped(Mae { axis: 1 }))])
@@ -44,22 +45,34 @@ fn data_parallel_fit_equals_one_device_for_every_reduction() {
                     burn::optim::SgdConfig::new().init(),
                     if reduction == Reduction::Sum { 2e-5 } else { 0.05 },
                 );
-            let options =
-                FitOptions { epochs: 2, batch_size: 10, shuffle: false, verbose: 0, devices, ..FitOptions::default() };
+            let options = FitOptions {
+                epochs: 2,
+                batch_size: 10,
+                shuffle: false,
+                verbose: 0,
+                devices,
+                accumulation_steps,
+                ..FitOptions::default()
+            };
             fit(init.clone(), &mut compiled, &train, None, &options, &mut []).unwrap()
         };
-        let (one, h_one) = run(vec![]);
-        let (three, h_three) = run(vec![d.clone(), d.clone(), d.clone()]);
-        for (k, v) in &h_one.values {
-            for (a, b) in v.iter().zip(&h_three.values[k]) {
-                assert!((a - b).abs() <= 1e-5 * a.abs().max(1e-3), "{reduction}: {k} {v:?} vs {:?}", h_three.values[k]);
-            }
-        }
+        let (one, h_one) = run(vec![], 1);
         let p1 = one.forward(probe.clone())[0].to_vec_f32().unwrap();
-        let p3 = three.forward(probe.clone())[0].to_vec_f32().unwrap();
-        let scale = p1.iter().fold(0f32, |m, x| m.max(x.abs()));
-        let worst = p1.iter().zip(&p3).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
-        assert!(worst <= 1e-5 * scale.max(1.0), "{reduction}: trained models differ by {worst}");
+        // Three devices; then each batch in 2 micro-batches of 5 (shards 2/2/1) and in 4
+        // micro-batches of 3, 3, 3, 1 (the last one on one device), accumulated.
+        for (accumulation, devices) in [(1, 3), (2, 3), (4, 3), (3, 1)] {
+            let what = format!("{reduction}, {devices} devices, accumulation_steps {accumulation}");
+            let (split, h_split) = run(vec![d.clone(); devices], accumulation);
+            for (k, v) in &h_one.values {
+                for (a, b) in v.iter().zip(&h_split.values[k]) {
+                    assert!((a - b).abs() <= 1e-5 * a.abs().max(1e-3), "{what}: {k} {v:?} vs {:?}", h_split.values[k]);
+                }
+            }
+            let ps = split.forward(probe.clone())[0].to_vec_f32().unwrap();
+            let scale = p1.iter().fold(0f32, |m, x| m.max(x.abs()));
+            let worst = p1.iter().zip(&ps).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+            assert!(worst <= 1e-5 * scale.max(1.0), "{what}: trained models differ by {worst}");
+        }
         // A different step would show: the parameters moved.
         let p0 = init.forward(probe.clone())[0].to_vec_f32().unwrap();
         assert!(p0.iter().zip(&p1).any(|(a, b)| (a - b).abs() > 1e-4), "{reduction}: nothing trained");
