@@ -14,6 +14,8 @@
 //! and a deadline: past it, the processes it started are killed by id and the test binary exits.
 //! Every process is also killed (by id) and waited for when its guard drops.
 
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::err_expect)] // test code: failing loudly is the point
+
 #[path = "../examples/fcn/job.rs"]
 #[allow(dead_code)]
 mod job;
@@ -145,7 +147,7 @@ fn main_job(
 /// The model's predictions on the job's first 8 samples.
 fn probe(model: &Fcn) -> Vec<f32> {
     let d = Device::flex().autodiff();
-    let x: Tensor<4> = job::data(&d).x.slice([0..8]);
+    let x: Tensor<4> = job::data(&d).x.slice(0..8);
     model.forward(x)[0].to_vec_f32().expect("predictions")
 }
 
