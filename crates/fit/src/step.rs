@@ -1,6 +1,7 @@
 //! One optimizer step on one batch (Keras's `train_step`), however the batch is cut: whole, in
 //! micro-batches (`FitOptions::accumulation_steps`) or in one shard per device
-//! (`FitOptions::devices`), or both: each micro-batch sharded over the devices. [`Split`] says how; [`train_step`] is the one sequence for all three:
+//! (`FitOptions::devices`), or both: each micro-batch sharded over the devices. [`Split`] says
+//! how; [`train_step`] is the one sequence for all of them:
 //!
 //! 1. the batch is cut into parts, each on the device where it runs;
 //! 2. each part runs forward and reduces its loss to one partial per output (`LossExt::partial`:
@@ -23,7 +24,9 @@
 //! parameters are updated once on the main device and copied to the devices at the next step
 //! (`Module::fork`), so no device drifts. Micro-batches over devices combine the two: every
 //! micro-batch's normalizers first (a forward pass on the devices whose graph is dropped at once),
-//! then one micro-batch after another, each sharded over the devices. Averaging per-part means (PyTorch DDP, burn's
+//! then one micro-batch after another, each sharded over the devices.
+//!
+//! Averaging per-part means (PyTorch DDP, burn's
 //! `all_reduce` of means, Keras's gradient accumulation) gives a different step as soon as parts
 //! differ in size, weights or masked positions; this does not.
 
